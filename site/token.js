@@ -1,0 +1,118 @@
+// token.js: asks your token endpoint for a single-use Trulience JWT.
+// Shared by index.html (iframe) and sdk.html (JavaScript SDK). No build step,
+// no dependencies: copy this file next to your page.
+
+// Where the page asks for a token: the deployed API's URL ends in /token
+// (see the stack's TokenEndpoint output). `make local` serves it here.
+// A page URL can override it for testing: ?endpoint=https://…/token
+export const TOKEN_ENDPOINT = "http://127.0.0.1:3000/token";
+
+// Which avatar to talk to; the function must allow it (ALLOWED_AVATAR_IDS).
+// Override with ?avatar=123…; an empty value sends no avatar_id, and the
+// function then uses the first allowed ID. Avatar IDs stay strings: 19-digit
+// IDs do not fit a JavaScript number.
+export const AVATAR_ID = "4386676996480451678";
+
+// How long to wait for the endpoint before giving up.
+const TIMEOUT_MS = 10000;
+
+// TokenError is what fetchToken throws: `code` is the API's error code
+// (e.g. "origin_not_allowed") or "network_error" / "bad_response", `status`
+// the HTTP status (0 when no answer could be read).
+export class TokenError extends Error {
+  constructor(message, code, status) {
+    super(message);
+    this.name = "TokenError";
+    this.code = code;
+    this.status = status;
+  }
+}
+
+// pageConfig reads the endpoint and avatar ID, letting ?endpoint= and
+// ?avatar= override the constants above. A production page can drop this.
+export function pageConfig(search = window.location.search) {
+  const params = new URLSearchParams(search);
+  let endpoint = TOKEN_ENDPOINT;
+  const override = params.get("endpoint");
+  if (override) {
+    const url = new URL(override, window.location.href);
+    if (url.protocol === "http:" || url.protocol === "https:") endpoint = url.href;
+  }
+  let avatarId = AVATAR_ID;
+  if (params.has("avatar")) avatarId = params.get("avatar").trim();
+  return { endpoint, avatarId };
+}
+
+// fetchToken asks the endpoint for a fresh token and resolves to
+// { jwt, expiresIn, avatarId }. Tokens are single-use: call it once per
+// avatar session, never cache the result.
+//
+// The body is JSON but sent as Content-Type: text/plain. That keeps the POST a
+// CORS "simple request", so the browser sends it straight away instead of an
+// OPTIONS preflight first: one round trip less before the avatar can start.
+// It is not a loophole: the function checks the Origin header on every
+// request, refuses origins it does not allow (without calling Trulience), and
+// only allowed origins get the Access-Control-Allow-Origin header the browser
+// needs before it lets the page read the answer. The function ignores
+// Content-Type; "application/json" works too, at the cost of a preflight.
+export async function fetchToken(endpoint, avatarId) {
+  const body = avatarId ? JSON.stringify({ avatar_id: String(avatarId) }) : "";
+  let res;
+  try {
+    res = await fetch(endpoint, {
+      method: "POST",
+      headers: { "Content-Type": "text/plain" },
+      body,
+      cache: "no-store",
+      credentials: "omit",
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+  } catch (err) {
+    // fetch hides why on purpose: offline, wrong URL, or CORS refused
+    // (this page's origin is not in the function's ALLOWED_ORIGINS).
+    const why = err && err.name === "TimeoutError"
+      ? `no answer within ${TIMEOUT_MS / 1000} s`
+      : "network error, or the browser blocked the answer (CORS)";
+    throw new TokenError(
+      `Could not get a token from ${endpoint}: ${why}. Is the endpoint running, and is ${window.location.origin} in its ALLOWED_ORIGINS?`,
+      "network_error", 0);
+  }
+
+  let data = null;
+  try {
+    data = await res.json();
+  } catch {
+    // Not JSON: a proxy or gateway answered, not the function.
+  }
+  if (!res.ok) {
+    const e = data && data.error;
+    if (e && e.message) throw new TokenError(e.message, String(e.code), res.status);
+    throw new TokenError(`The endpoint answered HTTP ${res.status}.`, "bad_response", res.status);
+  }
+  if (!data || typeof data.jwt !== "string" || !data.jwt) {
+    throw new TokenError("The endpoint answered without a token.", "bad_response", res.status);
+  }
+  return {
+    jwt: data.jwt,
+    expiresIn: Number(data.expires_in) || 0,
+    avatarId: String(data.avatar_id || avatarId),
+  };
+}
+
+// avatarURL is the iframe address that mounts the avatar with a token.
+export function avatarURL(avatarId, jwt) {
+  return `https://www.trulience.com/avatar/${encodeURIComponent(avatarId)}?token=${encodeURIComponent(jwt)}`;
+}
+
+// redact shortens a JWT for display: enough to recognise it, not to use it.
+export function redact(jwt) {
+  if (jwt.length <= 20) return "…";
+  return `${jwt.slice(0, 10)}…${jwt.slice(-6)}`;
+}
+
+// describeLifetime turns expires_in into "5 min (until 17:42:10)".
+export function describeLifetime(seconds, now = new Date()) {
+  const until = new Date(now.getTime() + seconds * 1000);
+  const span = seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`;
+  return `${span} (until ${until.toLocaleTimeString([], { hour12: false })})`;
+}

@@ -1,0 +1,135 @@
+// Package secret reads the Trulience API key from AWS Secrets Manager and caches it.
+package secret
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/smithy-go"
+)
+
+// Getter is the one Secrets Manager call the cache needs; *secretsmanager.Client satisfies it.
+type Getter interface {
+	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+}
+
+// ErrUnavailable is wrapped by every error that means "no usable key could be read".
+var ErrUnavailable = errors.New("trulience API key unavailable")
+
+const (
+	// fetchTimeout bounds one GetSecretValue call, SDK retries included.
+	fetchTimeout = 3 * time.Second
+	// staleRetry is how long a stale key is served after a failed refresh before Secrets Manager is asked again.
+	staleRetry = 30 * time.Second
+	// minForcedInterval spaces out refreshes forced by a rejected key, so a wrong key cannot cause a refetch storm.
+	minForcedInterval = 10 * time.Second
+)
+
+// Cache holds the API key for a TTL. It is safe for concurrent use; a Lambda
+// container serves one request at a time, so the lock is never contended there.
+type Cache struct {
+	client Getter
+	id     string
+	ttl    time.Duration
+	log    *slog.Logger
+	now    func() time.Time
+
+	mu         sync.Mutex
+	key        string
+	expires    time.Time
+	lastForced time.Time
+}
+
+// New returns a cache of the key held by secret id (a name or ARN).
+func New(client Getter, id string, ttl time.Duration, log *slog.Logger) *Cache {
+	return &Cache{client: client, id: id, ttl: ttl, log: log, now: time.Now}
+}
+
+// Key returns the API key, from the cache while it is fresh. When a refresh
+// fails and a key was read before, that key is returned (stale on error).
+func (c *Cache) Key(ctx context.Context) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.key != "" && c.now().Before(c.expires) {
+		return c.key, nil
+	}
+	key, err := c.fetch(ctx)
+	if err != nil {
+		if c.key != "" {
+			c.log.Warn("secret refresh failed; using the previously read key", "secret_id", c.id, "error", err.Error())
+			c.expires = c.now().Add(min(c.ttl, staleRetry))
+			return c.key, nil
+		}
+		return "", err
+	}
+	c.store(key)
+	return key, nil
+}
+
+// Refresh reads the key again, bypassing the cache, after Trulience rejected
+// the key `rejected`. If the cache already holds a different key, that key is
+// returned without a call. Forced refreshes are at least minForcedInterval
+// apart: in between, the cached key is returned and the caller sees it unchanged.
+func (c *Cache) Refresh(ctx context.Context, rejected string) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.key != "" && c.key != rejected {
+		return c.key, nil
+	}
+	now := c.now()
+	if !c.lastForced.IsZero() && now.Sub(c.lastForced) < minForcedInterval {
+		return rejected, nil
+	}
+	c.lastForced = now
+	key, err := c.fetch(ctx)
+	if err != nil {
+		return "", err
+	}
+	if key != rejected {
+		c.log.Info("trulience API key changed in Secrets Manager", "secret_id", c.id)
+	}
+	c.store(key)
+	return key, nil
+}
+
+func (c *Cache) store(key string) {
+	c.key = key
+	c.expires = c.now().Add(c.ttl)
+}
+
+func (c *Cache) fetch(ctx context.Context) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+	defer cancel()
+	start := c.now()
+	out, err := c.client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &c.id})
+	c.log.Debug("GetSecretValue", "secret_id", c.id, "ok", err == nil, "latency_ms", c.now().Sub(start).Milliseconds())
+	if err != nil {
+		return "", fmt.Errorf("%w: GetSecretValue %s: %s", ErrUnavailable, c.id, describe(err))
+	}
+	if out.SecretString == nil {
+		return "", fmt.Errorf("%w: secret %s has no SecretString (binary secrets are not supported)", ErrUnavailable, c.id)
+	}
+	key, err := ParseKey(*out.SecretString)
+	if err != nil {
+		return "", fmt.Errorf("%w: secret %s: %v", ErrUnavailable, c.id, err)
+	}
+	return key, nil
+}
+
+// describe names an AWS failure by its error code when it has one; the
+// service's message is kept for the log (it never holds the secret value).
+func describe(err error) string {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		return api.ErrorCode() + ": " + api.ErrorMessage()
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "timed out"
+	}
+	return err.Error()
+}

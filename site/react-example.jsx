@@ -32,9 +32,10 @@ export default function Avatar() {
     const ctrl = new AbortController();
     setToken(null);
     setError(null);
-    fetchToken(ctrl.signal).then(setToken, (err) => {
-      if (!ctrl.signal.aborted) setError(err.message);
-    });
+    fetchToken(ctrl.signal).then(
+      (jwt) => { if (!ctrl.signal.aborted) setToken(jwt); },
+      (err) => { if (!ctrl.signal.aborted) setError(err.message); },
+    );
     return () => ctrl.abort();
   }, [session]);
 

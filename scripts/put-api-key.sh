@@ -75,9 +75,13 @@ while [[ $# -gt 0 ]]; do
 	--stack-name=* | --secret-id=* | --profile=* | --region=* | --endpoint-url=*)
 		set -- "${1%%=*}" "${1#*=}" "${@:2}"
 		;;
-	*)
+	-*)
 		usage >&2
-		die "unknown argument: $1 (the key is read from standard input, never from arguments)"
+		die "unknown option: $1"
+		;;
+	*)
+		# Not echoed: it may be the key itself.
+		die "unexpected argument: the key is read from standard input, never from arguments (see --help)"
 		;;
 	esac
 done

@@ -162,6 +162,9 @@ type FunctionError struct {
 
 func (e *FunctionError) Error() string { return "function error: " + e.Type + ": " + e.Message }
 
+// ErrorType is the runtime's errorType, without the message.
+func (e *FunctionError) ErrorType() string { return e.Type }
+
 // Invoke sends payload to the function and returns its result. An
 // invocation error is returned as *FunctionError with the raw answer.
 func (e *Emulator) Invoke(ctx context.Context, payload []byte) ([]byte, error) {

@@ -1,5 +1,6 @@
 // Command echo is a tiny Lambda function for testing the rie package: it
-// answers its event back, and obeys a few commands found in it.
+// answers its event back, and obeys a few commands found in it (or in the
+// body of an API Gateway event):
 //
 //	{"error":"msg"}  returns an error (an invocation error)
 //	{"env":"NAME"}   answers {"value":"<$NAME>","set":true|false}
@@ -30,6 +31,10 @@ type command struct {
 func handle(ctx context.Context, event json.RawMessage) (any, error) {
 	var c command
 	_ = json.Unmarshal(event, &c)
+	var apigw struct{ Body string }
+	if json.Unmarshal(event, &apigw) == nil && apigw.Body != "" {
+		_ = json.Unmarshal([]byte(apigw.Body), &c)
+	}
 	if c.Log != "" {
 		fmt.Fprintln(os.Stdout, "stdout:", c.Log)
 		fmt.Fprintln(os.Stderr, "stderr:", c.Log)

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"slices"
 	"strings"
@@ -53,6 +54,21 @@ func ValidAvatarID(s string) bool {
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// validHostname reports whether h is a DNS name (letters, digits, '-' and
+// '.'), so wildcards and other characters browsers never send are refused.
+func validHostname(h string) bool {
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
 			return false
 		}
 	}
@@ -116,8 +132,10 @@ func normaliseOrigin(s string) (string, error) {
 		return "", bad
 	}
 	host, port := strings.ToLower(u.Hostname()), u.Port()
-	if strings.Contains(host, ":") {
+	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
 		host = "[" + host + "]"
+	} else if !validHostname(host) {
+		return "", bad
 	}
 	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
 		port = ""

@@ -136,9 +136,16 @@ func secretString(t *testing.T, endpoint, id string) string {
 func createStack(t *testing.T, endpoint, name string, params map[string]string) {
 	t.Helper()
 	args := []string{"--endpoint-url", endpoint, "cloudformation", "create-stack", "--stack-name", name,
-		"--template-body", "file://" + filepath.Join(repoRoot(t), "scripts", "testdata", "stack.json"), "--parameters"}
-	for k, v := range params {
-		args = append(args, "ParameterKey="+k+",ParameterValue="+v)
+		"--template-body", "file://" + filepath.Join(repoRoot(t), "scripts", "testdata", "stack.json")}
+	if len(params) > 0 {
+		// JSON, not the shorthand, which would split comma-separated values.
+		type param struct{ ParameterKey, ParameterValue string }
+		var list []param
+		for k, v := range params {
+			list = append(list, param{k, v})
+		}
+		b, _ := json.Marshal(list)
+		args = append(args, "--parameters", string(b))
 	}
 	cmd := exec.Command("aws", args...)
 	cmd.Env = scriptEnv()

@@ -24,8 +24,9 @@ const InvokePath = "/2015-03-31/functions/function/invocations"
 type Options struct {
 	// Bootstrap is the path of the function's executable.
 	Bootstrap string
-	// Env is the function's environment, on top of DefaultEnv. Nothing else
-	// from the caller's environment reaches the function.
+	// Env is the function's environment, on top of DefaultEnv; an empty
+	// value removes the variable. Nothing else from the caller's environment
+	// reaches the function.
 	Env map[string]string
 	// Addr is the RIE's listen address; empty picks a free loopback port.
 	Addr string
@@ -120,7 +121,9 @@ func Start(ctx context.Context, opts Options) (*Emulator, error) {
 		bootstrap)
 	e.cmd.Dir = filepath.Dir(bootstrap)
 	for k, v := range env {
-		e.cmd.Env = append(e.cmd.Env, k+"="+v)
+		if v != "" {
+			e.cmd.Env = append(e.cmd.Env, k+"="+v)
+		}
 	}
 	e.cmd.Stdout, e.cmd.Stderr = e.logs, e.logs
 	e.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}

@@ -1,0 +1,101 @@
+package localstack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestStack(t *testing.T) {
+	for _, sm := range []string{SMLocalSM, SMAuto} {
+		t.Run("sm="+sm, func(t *testing.T) {
+			var logs syncBuffer
+			s, err := Start(context.Background(), Options{SecretsManager: sm, Log: &logs, Env: map[string]string{"LOG_LEVEL": "debug"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(s.Close)
+			t.Logf("secrets manager: %s", s.SecretsManagerKind)
+
+			req, _ := http.NewRequest("POST", s.TokenURL, strings.NewReader(`{}`))
+			req.Header.Set("Origin", s.SiteURL)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			var out struct {
+				JWT      string `json:"jwt"`
+				AvatarID string `json:"avatar_id"`
+			}
+			if err := json.Unmarshal(body, &out); err != nil || resp.StatusCode != 200 {
+				t.Fatalf("%d %s", resp.StatusCode, body)
+			}
+			if !s.StandIn.WasMinted(out.JWT) || out.AvatarID != DemoAvatarID {
+				t.Errorf("answer %s not minted by the stand-in", body)
+			}
+			if resp.Header.Get("Access-Control-Allow-Origin") != s.SiteURL {
+				t.Errorf("ACAO %q", resp.Header.Get("Access-Control-Allow-Origin"))
+			}
+			if s.SecretsCalls("GetSecretValue") < 1 {
+				t.Error("the function never read the secret")
+			}
+
+			resp, err = http.Get(s.SiteURL + "/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Errorf("site: %d", resp.StatusCode)
+			}
+			s.Close()
+			all := logs.String()
+			for _, secret := range []string{s.APIKey, out.JWT} {
+				if strings.Contains(all, secret) {
+					t.Errorf("a secret reached the logs:\n%s", all)
+				}
+			}
+			for _, want := range []string{"server=frontdoor", "path=/token", "status=200", "server=site", "function: "} {
+				if !strings.Contains(all, want) {
+					t.Errorf("logs lack %q:\n%s", want, all)
+				}
+			}
+		})
+	}
+}
+
+func TestBusyPort(t *testing.T) {
+	s, err := Start(context.Background(), Options{SecretsManager: SMLocalSM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	_, err = Start(context.Background(), Options{FrontDoorAddr: strings.TrimPrefix(s.FrontDoorURL, "http://")})
+	if err == nil || !strings.Contains(err.Error(), "front door") {
+		t.Errorf("second stack on the same port: %v", err)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

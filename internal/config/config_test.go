@@ -280,3 +280,24 @@ func TestLoadReportsEveryProblemTogether(t *testing.T) {
 		}
 	}
 }
+
+// The configuration error is logged at start-up. A URL refused because it
+// carries credentials (userinfo or a query holding the key) must not be
+// echoed, or the log gets the very secret the function never logs.
+func TestLoadAPIURLErrorDoesNotEchoCredentials(t *testing.T) {
+	for _, v := range []string{
+		"https://tru_live_LEAKED@trulience.com",
+		"https://user:tru_live_LEAKED@trulience.com",
+		"https://trulience.com/?x-api-key=tru_live_LEAKED",
+	} {
+		t.Run(v, func(t *testing.T) {
+			_, err := Load(env(t, map[string]string{"TRULIENCE_API_URL": v}))
+			if err == nil {
+				t.Fatalf("Load accepted %q", v)
+			}
+			if strings.Contains(err.Error(), "tru_live_LEAKED") {
+				t.Errorf("error quotes the credentials it refuses: %v", err)
+			}
+		})
+	}
+}

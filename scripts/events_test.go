@@ -61,6 +61,7 @@ func TestEventsTable(t *testing.T) {
 // RIE, with events/env.json aimed at moto and the Trulience stand-in, and
 // checks the status events/README.md promises for it.
 func TestEvents(t *testing.T) {
+	t.Parallel()
 	moto := localsm.MotoForTest(t)
 	trulience := startStandin(t)
 	env := localEnv(t, moto.URL, trulience.URL)

@@ -117,6 +117,7 @@ func (w *argvWatch) check(t *testing.T, secret string) []string {
 // what lands in the secret, what the script says and that the key is never
 // an argument of any process.
 func TestPutAPIKey(t *testing.T) {
+	t.Parallel()
 	requireAWSCLI(t)
 	moto := localsm.MotoForTest(t)
 
@@ -235,6 +236,7 @@ func TestPutAPIKey(t *testing.T) {
 // secret holds the placeholder and the function answers 503; after
 // put-api-key.sh the function mints tokens with the stored key.
 func TestPutAPIKeyThenTokens(t *testing.T) {
+	t.Parallel()
 	requireAWSCLI(t)
 	moto := localsm.MotoForTest(t)
 	trulience := startStandin(t)

@@ -14,6 +14,7 @@ import (
 // given on the command line, and checks its verdict and that it never prints
 // a token.
 func TestSmokeTest(t *testing.T) {
+	t.Parallel()
 	requireAWSCLI(t)
 	moto := localsm.MotoForTest(t)
 	trulience := startStandin(t)

@@ -414,6 +414,18 @@ class Outputs(unittest.TestCase):
         self.assertEqual(s.outputs["FunctionName"], {"Ref": "TokenFunction"})
 
 
+class ScriptsStandIn(unittest.TestCase):
+    """scripts/testdata/stack.json stands in for this stack in moto: it must keep up."""
+
+    def test_same_outputs_and_the_parameter_the_smoke_test_reads(self):
+        with open(os.path.join(ROOT, "scripts", "testdata", "stack.json"), encoding="utf-8") as f:
+            standin = json.load(f)
+        sam = load_sam()
+        self.assertEqual(set(standin["Outputs"]), set(sam["Outputs"]))
+        self.assertIn("AllowedOrigins", sam["Parameters"])
+        self.assertIn("AllowedOrigins", standin["Parameters"])
+
+
 class Parameters(unittest.TestCase):
     """Every parameter explains itself, and its pattern accepts what the function accepts."""
 

@@ -128,6 +128,8 @@ func TestParseOrigins(t *testing.T) {
 		{"http://127.0.0.1:8000", Origins{List: []string{"http://127.0.0.1:8000"}}},
 		{"http://[::1]:8000", Origins{List: []string{"http://[::1]:8000"}}},
 		{"http://[::1]:80", Origins{List: []string{"http://[::1]"}}},
+		{"https://xn--bcher-kva.example", Origins{List: []string{"https://xn--bcher-kva.example"}}},
+		{"https://" + strings.Repeat("a.", 126) + "a", Origins{List: []string{"https://" + strings.Repeat("a.", 126) + "a"}}},
 		{
 			"https://a.example.com, https://b.example.com ,https://A.example.com:443/",
 			Origins{List: []string{"https://a.example.com", "https://b.example.com"}},
@@ -163,6 +165,10 @@ func TestParseOriginsRefused(t *testing.T) {
 		"https://",
 		"https://exa mple.com",
 		"https://a.example.com,null",
+		"https://*.example.com",
+		"https://bücher.example",
+		"https://under_score.example.com",
+		"https://" + strings.Repeat("a.", 127) + "a",
 	} {
 		t.Run(in, func(t *testing.T) {
 			got, err := ParseOrigins(in)

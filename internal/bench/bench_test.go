@@ -1,0 +1,123 @@
+package bench
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestParseGoBench(t *testing.T) {
+	out := `goos: linux
+goarch: amd64
+pkg: github.com/trulience-token/trulience-token/internal/handler
+cpu: AMD EPYC
+BenchmarkInvoke/fake-2         	   46380	     24131 ns/op	    5595 B/op	     101 allocs/op
+BenchmarkInvoke/service-2      	   12542	     90382.5 ns/op	   15767 B/op	     221 allocs/op
+BenchmarkPlain	1000	12 ns/op
+PASS
+ok  	github.com/trulience-token/trulience-token/internal/handler	2.283s
+`
+	got := ParseGoBench(out)
+	want := []GoBench{
+		{Name: "Invoke/fake", N: 46380, NsPerOp: 24131, BytesPerOp: 5595, AllocsPerOp: 101},
+		{Name: "Invoke/service", N: 12542, NsPerOp: 90382.5, BytesPerOp: 15767, AllocsPerOp: 221},
+		{Name: "Plain", N: 1000, NsPerOp: 12},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("line %d: got %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestMedianAndPercentile(t *testing.T) {
+	ms := func(v ...int) []time.Duration {
+		var ds []time.Duration
+		for _, x := range v {
+			ds = append(ds, time.Duration(x)*time.Millisecond)
+		}
+		return ds
+	}
+	hundred := make([]int, 100)
+	for i := range hundred {
+		hundred[i] = 100 - i // 100..1, unsorted
+	}
+	tests := []struct {
+		name     string
+		in       []time.Duration
+		median   time.Duration
+		p99, p50 time.Duration
+	}{
+		{"none", nil, 0, 0, 0},
+		{"one", ms(7), 7 * time.Millisecond, 7 * time.Millisecond, 7 * time.Millisecond},
+		{"odd", ms(3, 1, 2), 2 * time.Millisecond, 3 * time.Millisecond, 2 * time.Millisecond},
+		{"even", ms(4, 1, 3, 2), 2500 * time.Microsecond, 4 * time.Millisecond, 2 * time.Millisecond},
+		{"hundred", ms(hundred...), 50500 * time.Microsecond, 99 * time.Millisecond, 50 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Median(tt.in); got != tt.median {
+				t.Errorf("Median = %v, want %v", got, tt.median)
+			}
+			if got := Percentile(tt.in, 99); got != tt.p99 {
+				t.Errorf("p99 = %v, want %v", got, tt.p99)
+			}
+			if got := Percentile(tt.in, 50); got != tt.p50 {
+				t.Errorf("p50 = %v, want %v", got, tt.p50)
+			}
+		})
+	}
+}
+
+func TestParseVmHWM(t *testing.T) {
+	tests := []struct {
+		status string
+		want   int64
+		ok     bool
+	}{
+		{"Name:\tbootstrap\nVmPeak:\t 1262508 kB\nVmHWM:\t   13944 kB\nVmRSS:\t   13944 kB\n", 13944 << 10, true},
+		{"Name:\tbootstrap\nVmRSS:\t 1 kB\n", 0, false},
+		{"VmHWM:\t lots kB\n", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := parseVmHWM(tt.status)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("parseVmHWM(%q) = %d, %v; want %d, ok=%v", tt.status, got, err, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestPeakRSSOfThisProcess(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := FindProcess(exe)
+	if pid != os.Getpid() {
+		t.Fatalf("FindProcess(%s) = %d, want this process %d", exe, pid, os.Getpid())
+	}
+	rss, err := PeakRSS(pid)
+	if err != nil || rss < 1<<20 {
+		t.Errorf("PeakRSS = %d, %v; want at least 1 MiB", rss, err)
+	}
+}
+
+func TestZipSize(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bootstrap")
+	data := bytes.Repeat([]byte("compressible "), 10000)
+	if err := os.WriteFile(path, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	n, err := ZipSize(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n <= 0 || n >= int64(len(data))/10 {
+		t.Errorf("ZipSize = %d for %d compressible bytes: not deflated?", n, len(data))
+	}
+}

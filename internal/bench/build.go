@@ -1,0 +1,82 @@
+package bench
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+)
+
+// MinimalPackage is the reference Lambda: AWS SDK config, a Secrets Manager
+// client, a trivial handler.
+const MinimalPackage = "./internal/bench/testdata/minimal"
+
+// Build compiles pkg (relative to the module root dir) for linux/goarch with
+// the deployment's flags into out: CGO_ENABLED=0, -tags lambda.norpc,
+// -trimpath, -ldflags="-s -w".
+func Build(ctx context.Context, dir, pkg, goarch, out string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("go build %s (GOARCH=%s): %w\n%s", pkg, goarch, err, stderr.String())
+	}
+	return nil
+}
+
+// ZipSize is the size of a zip archive holding the file at path as an
+// executable named bootstrap, deflated: what Lambda's deployment package is.
+func ZipSize(path string) (int64, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	h := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate}
+	h.SetMode(0o755)
+	w, err := zw.CreateHeader(h)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := w.Write(data); err != nil {
+		return 0, err
+	}
+	if err := zw.Close(); err != nil {
+		return 0, err
+	}
+	return int64(buf.Len()), nil
+}
+
+// FileSize is the size of the file at path.
+func FileSize(path string) (int64, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
+}
+
+// Sizes are the deployment sizes of one bootstrap.
+type Sizes struct {
+	Binary, Zip int64
+}
+
+// MeasureSizes builds pkg for arm64 into dir/name and measures it and its zip.
+func MeasureSizes(ctx context.Context, root, pkg, dir, name string) (Sizes, error) {
+	out := filepath.Join(dir, name)
+	if err := Build(ctx, root, pkg, "arm64", out); err != nil {
+		return Sizes{}, err
+	}
+	bin, err := FileSize(out)
+	if err != nil {
+		return Sizes{}, err
+	}
+	z, err := ZipSize(out)
+	return Sizes{Binary: bin, Zip: z}, err
+}

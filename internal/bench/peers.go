@@ -1,0 +1,163 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/trulience-token/trulience-token/internal/localsm"
+	"github.com/trulience-token/trulience-token/internal/standin"
+)
+
+const (
+	// SecretID names the secret the function reads.
+	SecretID = "bench/trulience-api-key"
+	// APIKey is the key stored in it and accepted by the stand-in.
+	APIKey = "tru_live_bench0000000000000000000000"
+	// AvatarID is the avatar every benchmark request asks for.
+	AvatarID = "4386676996480451678"
+	// Origin is the allowed browser origin of benchmark requests.
+	Origin = "https://www.example.com"
+)
+
+// Peers are the function's loopback peers: Secrets Manager (moto when
+// moto_server is on PATH, else localsm's in-process server) behind a counting
+// proxy, holding a valid key; and the Trulience stand-in, served here so each
+// request's time inside the stand-in is measured.
+type Peers struct {
+	// SecretsManager names the Secrets Manager in use: "moto" or "localsm".
+	SecretsManager string
+	// SMURL is the counting proxy's URL, the function's AWS_ENDPOINT_URL_SECRETS_MANAGER.
+	SMURL string
+	// Counter counts the calls reaching Secrets Manager.
+	Counter *localsm.Counter
+	// Trulience is the stand-in; TrulienceURL its base URL.
+	Trulience    *standin.Server
+	TrulienceURL string
+
+	mu       sync.Mutex
+	served   []time.Duration
+	smServed []time.Duration
+	closers  []func()
+}
+
+// StartPeers starts the peers; Close stops them.
+func StartPeers(ctx context.Context) (*Peers, error) {
+	p := &Peers{}
+	target, err := p.startSecretsManager(ctx)
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
+	if _, err := localsm.PutSecret(ctx, target, SecretID, APIKey); err != nil {
+		p.Close()
+		return nil, err
+	}
+	u, _ := url.Parse(target)
+	p.Counter = localsm.NewCounter(u)
+	timedSM := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		p.Counter.ServeHTTP(w, r)
+		d := time.Since(start)
+		p.mu.Lock()
+		p.smServed = append(p.smServed, d)
+		p.mu.Unlock()
+	})
+	if p.SMURL, err = p.serve(timedSM, nil); err != nil {
+		p.Close()
+		return nil, err
+	}
+	p.Trulience = standin.New(map[string]standin.Key{APIKey: {}})
+	timed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		p.Trulience.ServeHTTP(w, r)
+		d := time.Since(start)
+		p.mu.Lock()
+		p.served = append(p.served, d)
+		p.mu.Unlock()
+	})
+	if p.TrulienceURL, err = p.serve(timed, p.Trulience.ConnState); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *Peers) startSecretsManager(ctx context.Context) (string, error) {
+	m, err := localsm.StartMoto(ctx)
+	if err == nil {
+		p.SecretsManager = "moto"
+		p.closers = append(p.closers, m.Close)
+		return m.URL, nil
+	}
+	if !errors.Is(err, localsm.ErrNoMoto) {
+		return "", err
+	}
+	s, err := localsm.Start("")
+	if err != nil {
+		return "", err
+	}
+	p.SecretsManager = "localsm"
+	p.closers = append(p.closers, s.Close)
+	return s.URL, nil
+}
+
+func (p *Peers) serve(h http.Handler, state func(net.Conn, http.ConnState)) (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: h, ConnState: state, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	p.closers = append(p.closers, func() { _ = srv.Close() })
+	return "http://" + ln.Addr().String(), nil
+}
+
+// Served returns how long the stand-in spent on each request since the last
+// Reset, in arrival order (handler time, excluding the network).
+func (p *Peers) Served() []time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]time.Duration(nil), p.served...)
+}
+
+// SecretsManagerTimes returns how long each call to Secrets Manager took,
+// seen from the proxy (Secrets Manager's own time plus one loopback hop), in
+// arrival order since StartPeers.
+func (p *Peers) SecretsManagerTimes() []time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]time.Duration(nil), p.smServed...)
+}
+
+// Reset forgets the stand-in's requests, connections and timings.
+func (p *Peers) Reset() {
+	p.Trulience.Reset()
+	p.mu.Lock()
+	p.served = nil
+	p.mu.Unlock()
+}
+
+// FunctionEnv is the environment that points the function at the peers.
+func (p *Peers) FunctionEnv() map[string]string {
+	return map[string]string{
+		"TRULIENCE_SECRET_ID":              SecretID,
+		"TRULIENCE_API_URL":                p.TrulienceURL,
+		"ALLOWED_AVATAR_IDS":               AvatarID,
+		"ALLOWED_ORIGINS":                  Origin,
+		"AWS_ENDPOINT_URL_SECRETS_MANAGER": p.SMURL,
+		"LOG_LEVEL":                        "info",
+	}
+}
+
+// Close stops every peer, last started first.
+func (p *Peers) Close() {
+	for i := len(p.closers) - 1; i >= 0; i-- {
+		p.closers[i]()
+	}
+	p.closers = nil
+}

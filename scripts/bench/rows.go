@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/trulience-token/trulience-token/internal/bench"
+)
+
+// Budgets, from issue 6.
+const (
+	sizeBudget      = 0.15 // bootstrap and zip within 15 % of the minimal reference
+	initBudget      = 1.5  // init at most 1.5× the minimal reference's
+	addedP99Budget  = 500 * time.Microsecond
+	inProcessBudget = 100 * time.Microsecond
+	rssBudget       = 40 << 20
+)
+
+func sizeRows(ctx context.Context, root, function, dir string) []bench.Row {
+	fn, err := bench.MeasureSizes(ctx, root, function, dir, "bootstrap-arm64")
+	if err != nil {
+		return []bench.Row{{Figure: "bootstrap size (arm64)", Err: err}}
+	}
+	ref, err := bench.MeasureSizes(ctx, root, bench.MinimalPackage, dir, "minimal-arm64")
+	if err != nil {
+		return []bench.Row{{Figure: "bootstrap size (arm64)", Err: err}}
+	}
+	row := func(name string, f, r int64) bench.Row {
+		ratio := float64(f)/float64(r) - 1
+		return bench.Row{
+			Figure: name,
+			Value:  fmt.Sprintf("%s (reference %s, %+.1f %%)", bench.MB(f), bench.MB(r), 100*ratio),
+			Budget: fmt.Sprintf("≤ +%.0f %% of reference", 100*sizeBudget),
+			OK:     ratio <= sizeBudget,
+		}
+	}
+	return []bench.Row{row("bootstrap size (arm64)", fn.Binary, ref.Binary), row("bootstrap.zip size (deflate)", fn.Zip, ref.Zip)}
+}
+
+func coldRows(ctx context.Context, fn, ref string, peers *bench.Peers, n int) []bench.Row {
+	var fnInit, own, sm, refInit, first []time.Duration
+	env := peers.FunctionEnv()
+	payload := bench.TokenEvent()
+	for range n { // interleaved, so drift on the machine hits both alike
+		before := len(peers.SecretsManagerTimes())
+		c, err := bench.MeasureColdStart(ctx, fn, env, payload)
+		if err != nil {
+			return []bench.Row{{Figure: "init duration", Err: err}}
+		}
+		var fetch time.Duration
+		for _, d := range peers.SecretsManagerTimes()[before:] {
+			fetch += d
+		}
+		fnInit, first = append(fnInit, c.Init), append(first, c.First)
+		sm, own = append(sm, fetch), append(own, c.Init-fetch)
+		r, err := bench.MeasureColdStart(ctx, ref, env, payload)
+		if err != nil {
+			return []bench.Row{{Figure: "init duration", Err: fmt.Errorf("minimal reference: %w", err)}}
+		}
+		refInit = append(refInit, r.Init)
+	}
+	f, r := bench.Median(fnInit), bench.Median(refInit)
+	ratio := float64(f) / float64(r)
+	return []bench.Row{
+		{
+			Figure: fmt.Sprintf("init duration, median of %d (INIT REPORT)", n),
+			Value:  fmt.Sprintf("%s (reference %s, %.2f×), secret prefetch included", ms(f), ms(r), ratio),
+			Budget: fmt.Sprintf("≤ %.1f× reference", initBudget),
+			OK:     ratio <= initBudget,
+		},
+		{
+			Figure: "  of which GetSecretValue round trip / the rest",
+			Value:  fmt.Sprintf("%s (%s) / %s (%.2f× reference)", ms(bench.Median(sm)), peers.SecretsManager, ms(bench.Median(own)), float64(bench.Median(own))/float64(r)),
+		},
+		{Figure: "first invocation, median (REPORT Duration − init)", Value: ms(bench.Median(first))},
+	}
+}
+
+func warmRows(ctx context.Context, fn, ref string, peers *bench.Peers, n int) []bench.Row {
+	w, err := bench.MeasureWarm(ctx, fn, peers, n)
+	if err != nil {
+		return []bench.Row{{Figure: "warm invocations", Err: err}}
+	}
+	floor, err := bench.MeasureDurations(ctx, ref, peers.FunctionEnv(), bench.TokenEvent(), n)
+	if err != nil {
+		return []bench.Row{{Figure: "warm invocations", Err: fmt.Errorf("minimal reference: %w", err)}}
+	}
+	added := bench.Percentile(w.Added, 99)
+	return []bench.Row{
+		{
+			Figure: fmt.Sprintf("warm invocation, %d (REPORT Duration)", n),
+			Value:  fmt.Sprintf("median %s, p99 %s", ms(bench.Median(w.Durations)), ms(bench.Percentile(w.Durations, 99))),
+		},
+		{
+			Figure: "  of which the function adds (minus the stand-in's own time)",
+			Value:  fmt.Sprintf("median %s, p99 %s", ms(bench.Median(w.Added)), ms(added)),
+			Budget: "p99 ≤ " + ms(addedP99Budget),
+			OK:     added <= addedP99Budget,
+		},
+		{
+			Figure: "  minimal reference, same RIE (its floor)",
+			Value:  fmt.Sprintf("median %s, p99 %s", ms(bench.Median(floor)), ms(bench.Percentile(floor, 99))),
+		},
+		{
+			Figure: fmt.Sprintf("GetSecretValue calls, init + 1 cold + %d warm", n),
+			Value:  fmt.Sprint(w.SecretCalls),
+			Budget: "1 (the init prefetch)",
+			OK:     w.SecretCalls == 1,
+		},
+		{
+			Figure: fmt.Sprintf("TCP connections to Trulience, 1 cold + %d warm", n),
+			Value:  fmt.Sprint(w.Connections),
+			Budget: "1 (kept alive)",
+			OK:     w.Connections == 1,
+		},
+		{
+			Figure: "peak RSS of the bootstrap (VmHWM)",
+			Value:  fmt.Sprintf("%s (the RIE's Max Memory Used says %d MB: not measured)", bench.MiB(w.PeakRSS), w.MaxMemoryUsed),
+			Budget: "≤ " + bench.MiB(rssBudget) + " (function has 128 MB)",
+			OK:     w.PeakRSS <= rssBudget,
+		},
+	}
+}
+
+func goBenchRows(ctx context.Context, root, benchtime string) []bench.Row {
+	res, err := bench.RunGoBench(ctx, root, "./internal/handler", benchtime)
+	if err != nil {
+		return []bench.Row{{Figure: "in-process handler benchmarks", Err: err}}
+	}
+	var rows []bench.Row
+	for _, b := range res {
+		d := time.Duration(b.NsPerOp)
+		rows = append(rows, bench.Row{
+			Figure: "in process: " + b.Name,
+			Value:  fmt.Sprintf("%s/op, %.0f B/op, %.0f allocs/op", us(d), b.BytesPerOp, b.AllocsPerOp),
+			Budget: "≤ " + us(inProcessBudget) + "/op",
+			OK:     d <= inProcessBudget,
+		})
+	}
+	return rows
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+
+func us(d time.Duration) string { return fmt.Sprintf("%.1f µs", float64(d)/float64(time.Microsecond)) }

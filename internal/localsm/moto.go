@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"sync"
 	"syscall"
@@ -47,10 +48,9 @@ func StartMoto(ctx context.Context) (*Moto, error) {
 		m.cmd = exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 		m.cmd.Stdout, m.cmd.Stderr = &m.out, &m.out
 		m.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-		if err := m.cmd.Start(); err != nil {
+		if err := startLocked(m.cmd, func() { close(m.done) }); err != nil {
 			return nil, err
 		}
-		go func() { _ = m.cmd.Wait(); close(m.done) }()
 		if last = m.wait(ctx); last == nil {
 			return m, nil
 		}
@@ -145,3 +145,23 @@ func (l *lockedBuffer) String() string {
 // requireIntegration reports whether REQUIRE_INTEGRATION=1 (CI) turns a
 // missing moto_server from a skip into a failure.
 func requireIntegration() bool { return os.Getenv("REQUIRE_INTEGRATION") == "1" }
+
+// startLocked starts cmd from a goroutine locked to its OS thread for the
+// child's whole life, then calls exited once the child is gone. Pdeathsig
+// fires when the creating thread ends, and Go may end an idle thread at any
+// time (go.dev/issue/27505): without the lock the child could be killed
+// while in use.
+func startLocked(cmd *exec.Cmd, exited func()) error {
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the child
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		_ = cmd.Wait()
+		exited()
+	}()
+	return <-started
+}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"syscall"
@@ -127,10 +128,9 @@ func Start(ctx context.Context, opts Options) (*Emulator, error) {
 	}
 	e.cmd.Stdout, e.cmd.Stderr = e.logs, e.logs
 	e.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := e.cmd.Start(); err != nil {
+	if err := startLocked(e.cmd, func() { e.logs.flush(); close(e.done) }); err != nil {
 		return nil, err
 	}
-	go func() { _ = e.cmd.Wait(); e.logs.flush(); close(e.done) }()
 	if err := e.waitListening(ctx, addr); err != nil {
 		e.Close()
 		return nil, err
@@ -237,4 +237,24 @@ func freeAddr() (string, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
+}
+
+// startLocked starts cmd from a goroutine locked to its OS thread for the
+// child's whole life, then calls exited once the child is gone. Pdeathsig
+// fires when the creating thread ends, and Go may end an idle thread at any
+// time (go.dev/issue/27505): without the lock the child could be killed
+// while in use.
+func startLocked(cmd *exec.Cmd, exited func()) error {
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the child
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		_ = cmd.Wait()
+		exited()
+	}()
+	return <-started
 }

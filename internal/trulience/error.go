@@ -57,7 +57,7 @@ func (e *Error) Retryable() bool {
 	switch e.Kind {
 	case KindAPI:
 		return e.Status == http.StatusTooManyRequests || e.Status == http.StatusServiceUnavailable
-	case KindTransport:
+	case KindTransport, KindTimeout:
 		return !e.Sent
 	}
 	return false
@@ -74,7 +74,7 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		}
 		return time.Duration(s) * time.Second
 	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+	if t, err := http.ParseTime(v); err == nil && t.After(now) && t.Sub(now) <= time.Hour {
 		return t.Sub(now)
 	}
 	return 0

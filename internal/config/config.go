@@ -63,8 +63,8 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 	if v := getenv("LOG_LEVEL"); v != "" {
-		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
-			fail("LOG_LEVEL", fmt.Errorf("%q is not one of debug, info, warn, error", v))
+		if c.LogLevel, err = parseLevel(v); err != nil {
+			fail("LOG_LEVEL", err)
 		}
 	}
 	return c, errors.Join(errs...)
@@ -87,15 +87,16 @@ func parseAPIURL(v string) (string, error) {
 	if v == "" {
 		return DefaultAPIURL, nil
 	}
+	// Errors name the scheme and host only: a mistaken value could hold credentials.
 	u, err := url.Parse(v)
 	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("%q is not a base URL such as %s", v, DefaultAPIURL)
+		return "", fmt.Errorf("is not a base URL such as %s (no credentials, query or fragment)", DefaultAPIURL)
 	}
 	switch {
 	case u.Scheme == "https":
 	case u.Scheme == "http" && IsLoopback(u.Hostname()):
 	default:
-		return "", fmt.Errorf("%q must use https:// (plain http:// is allowed only for 127.0.0.1, localhost and [::1])", v)
+		return "", fmt.Errorf("%s://%s must use https:// (plain http:// is allowed only for 127.0.0.1, localhost and [::1])", u.Scheme, u.Host)
 	}
 	return strings.TrimRight(u.String(), "/"), nil
 }
@@ -107,4 +108,18 @@ func IsLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+func parseLevel(v string) (slog.Level, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info":
+		return slog.LevelInfo, nil
+	case "warn":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return slog.LevelInfo, fmt.Errorf("%q is not one of debug, info, warn, error", v)
 }

@@ -27,7 +27,7 @@ import (
 const siteDir = "../site"
 
 // avatarPlaceholder answers the iframe's request to www.trulience.com: the
-// test runs offline, and a blank stage reads better in the screenshot than
+// test runs offline, and a labelled placeholder reads better in the screenshot than
 // the browser's error page.
 const avatarPlaceholder = `<!doctype html><meta charset="utf-8">` +
 	`<body style="margin:0;height:100vh;display:grid;place-content:center;gap:6px;text-align:center;font:15px system-ui,sans-serif;color:#d9d7ff">` +

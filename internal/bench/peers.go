@@ -2,7 +2,9 @@ package bench
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -38,6 +40,9 @@ type Peers struct {
 	// Trulience is the stand-in; TrulienceURL its base URL.
 	Trulience    *standin.Server
 	TrulienceURL string
+	// CAFile, when the stand-in speaks https, is its certificate (PEM),
+	// trusted by the function through SSL_CERT_FILE.
+	CAFile string
 
 	mu       sync.Mutex
 	served   []time.Duration
@@ -45,10 +50,13 @@ type Peers struct {
 	closers  []func()
 }
 
-// StartPeers starts the peers; Close stops them.
-func StartPeers(ctx context.Context) (*Peers, error) {
+// StartPeers starts the peers; Close stops them. sm chooses Secrets Manager:
+// "moto", "localsm", or "" for moto when moto_server is on PATH, else localsm.
+// With tlsDir set, the stand-in speaks https (HTTP/2 offered, as Trulience
+// does) with a certificate written there; otherwise plain http.
+func StartPeers(ctx context.Context, sm, tlsDir string) (*Peers, error) {
 	p := &Peers{}
-	target, err := p.startSecretsManager(ctx)
+	target, err := p.startSecretsManager(ctx, sm)
 	if err != nil {
 		p.Close()
 		return nil, err
@@ -67,7 +75,7 @@ func StartPeers(ctx context.Context) (*Peers, error) {
 		p.smServed = append(p.smServed, d)
 		p.mu.Unlock()
 	})
-	if p.SMURL, err = p.serve(timedSM, nil); err != nil {
+	if p.SMURL, err = p.serve(timedSM, nil, nil); err != nil {
 		p.Close()
 		return nil, err
 	}
@@ -80,22 +88,38 @@ func StartPeers(ctx context.Context) (*Peers, error) {
 		p.served = append(p.served, d)
 		p.mu.Unlock()
 	})
-	if p.TrulienceURL, err = p.serve(timed, p.Trulience.ConnState); err != nil {
+	var cert *tls.Certificate
+	if tlsDir != "" {
+		c, path, err := selfSigned(tlsDir)
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		cert, p.CAFile = &c, path
+	}
+	if p.TrulienceURL, err = p.serve(timed, p.Trulience.ConnState, cert); err != nil {
 		p.Close()
 		return nil, err
 	}
 	return p, nil
 }
 
-func (p *Peers) startSecretsManager(ctx context.Context) (string, error) {
-	m, err := localsm.StartMoto(ctx)
-	if err == nil {
-		p.SecretsManager = "moto"
-		p.closers = append(p.closers, m.Close)
-		return m.URL, nil
+func (p *Peers) startSecretsManager(ctx context.Context, sm string) (string, error) {
+	switch sm {
+	case "", "moto", "localsm":
+	default:
+		return "", fmt.Errorf("unknown Secrets Manager %q: use moto or localsm", sm)
 	}
-	if !errors.Is(err, localsm.ErrNoMoto) {
-		return "", err
+	if sm != "localsm" {
+		m, err := localsm.StartMoto(ctx)
+		if err == nil {
+			p.SecretsManager = "moto"
+			p.closers = append(p.closers, m.Close)
+			return m.URL, nil
+		}
+		if sm == "moto" || !errors.Is(err, localsm.ErrNoMoto) {
+			return "", err
+		}
 	}
 	s, err := localsm.Start("")
 	if err != nil {
@@ -106,15 +130,21 @@ func (p *Peers) startSecretsManager(ctx context.Context) (string, error) {
 	return s.URL, nil
 }
 
-func (p *Peers) serve(h http.Handler, state func(net.Conn, http.ConnState)) (string, error) {
+func (p *Peers) serve(h http.Handler, state func(net.Conn, http.ConnState), cert *tls.Certificate) (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
 	}
 	srv := &http.Server{Handler: h, ConnState: state, ReadHeaderTimeout: 10 * time.Second}
+	scheme := "http"
+	if cert != nil {
+		scheme = "https"
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*cert}, NextProtos: []string{"h2", "http/1.1"}}
+		ln = tls.NewListener(ln, srv.TLSConfig)
+	}
 	go func() { _ = srv.Serve(ln) }()
 	p.closers = append(p.closers, func() { _ = srv.Close() })
-	return "http://" + ln.Addr().String(), nil
+	return scheme + "://" + ln.Addr().String(), nil
 }
 
 // Served returns how long the stand-in spent on each request since the last
@@ -144,7 +174,7 @@ func (p *Peers) Reset() {
 
 // FunctionEnv is the environment that points the function at the peers.
 func (p *Peers) FunctionEnv() map[string]string {
-	return map[string]string{
+	env := map[string]string{
 		"TRULIENCE_SECRET_ID":              SecretID,
 		"TRULIENCE_API_URL":                p.TrulienceURL,
 		"ALLOWED_AVATAR_IDS":               AvatarID,
@@ -152,6 +182,10 @@ func (p *Peers) FunctionEnv() map[string]string {
 		"AWS_ENDPOINT_URL_SECRETS_MANAGER": p.SMURL,
 		"LOG_LEVEL":                        "info",
 	}
+	if p.CAFile != "" {
+		env["SSL_CERT_FILE"] = p.CAFile
+	}
+	return env
 }
 
 // Close stops every peer, last started first.

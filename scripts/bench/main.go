@@ -27,6 +27,8 @@ func main() {
 	flag.IntVar(&o.cold, "cold", 7, "cold starts each of the function and the minimal reference")
 	flag.StringVar(&o.benchtime, "benchtime", "", "go test -benchtime for the in-process benchmarks (default: go test's)")
 	flag.StringVar(&o.function, "function", rie.FunctionPackage, "package of the function to measure (to compare a candidate change)")
+	flag.StringVar(&o.sm, "secrets-manager", "", "moto or localsm (default: moto when moto_server is on PATH, else localsm)")
+	flag.BoolVar(&o.tls, "tls", true, "serve the Trulience stand-in over https, as Trulience is (false: plain http)")
 	flag.BoolVar(&o.strict, "strict", false, "exit 1 when a figure is over budget or could not be measured")
 	flag.Parse()
 	if o.short {
@@ -54,6 +56,8 @@ type options struct {
 	n, cold   int
 	benchtime string
 	function  string
+	sm        string
+	tls       bool
 	strict    bool
 }
 
@@ -82,12 +86,16 @@ func run(ctx context.Context, o options) ([]bench.Row, error) {
 		return nil, err
 	}
 	step("starting Secrets Manager and the Trulience stand-in")
-	peers, err := bench.StartPeers(ctx)
+	tlsDir := ""
+	if o.tls {
+		tlsDir = dir
+	}
+	peers, err := bench.StartPeers(ctx, o.sm, tlsDir)
 	if err != nil {
 		return nil, err
 	}
 	defer peers.Close()
-	fmt.Printf("  Secrets Manager: %s behind a counting proxy; Trulience: stand-in on loopback\n", peers.SecretsManager)
+	fmt.Printf("  Secrets Manager: %s behind a counting proxy; Trulience: stand-in at %s\n", peers.SecretsManager, peers.TrulienceURL)
 
 	step(fmt.Sprintf("%d cold starts each of the function and the minimal reference", o.cold))
 	rows = append(rows, coldRows(ctx, fn, ref, peers, o.cold)...)

@@ -12,7 +12,7 @@ import (
 const (
 	sizeBudget      = 0.15 // bootstrap and zip within 15 % of the minimal reference
 	initBudget      = 1.5  // init at most 1.5× the minimal reference's
-	addedP99Budget  = 500 * time.Microsecond
+	addedP99Budget  = time.Millisecond
 	inProcessBudget = 100 * time.Microsecond
 	rssBudget       = 40 << 20
 )

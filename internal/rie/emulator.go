@@ -65,12 +65,13 @@ type Emulator struct {
 	// URL is the RIE's base URL, http://127.0.0.1:port.
 	URL string
 
-	cmd    *exec.Cmd
-	logs   *logSink
-	client *http.Client
-	done   chan struct{}
-	invoke sync.Mutex // the RIE serves one invocation at a time
-	close  sync.Once
+	cmd       *exec.Cmd
+	bootstrap string
+	logs      *logSink
+	client    *http.Client
+	done      chan struct{}
+	invoke    sync.Mutex // the RIE serves one invocation at a time
+	close     sync.Once
 }
 
 // Start starts the RIE running opts.Bootstrap and waits until it listens.
@@ -110,10 +111,11 @@ func Start(ctx context.Context, opts Options) (*Emulator, error) {
 	env["AWS_LAMBDA_FUNCTION_TIMEOUT"] = strconv.Itoa(timeout)
 
 	e := &Emulator{
-		URL:    "http://" + addr,
-		logs:   newLogSink(opts.Stdout),
-		client: &http.Client{},
-		done:   make(chan struct{}),
+		URL:       "http://" + addr,
+		bootstrap: bootstrap,
+		logs:      newLogSink(opts.Stdout),
+		client:    &http.Client{},
+		done:      make(chan struct{}),
 	}
 	e.cmd = exec.Command(bin,
 		"--log-level", level,
@@ -225,6 +227,17 @@ func (e *Emulator) Close() {
 		}
 		e.client.CloseIdleConnections()
 	})
+}
+
+// FunctionPID is the process ID of the running function, or 0 before the
+// first invoke (and while it is being restarted).
+func (e *Emulator) FunctionPID() int {
+	for _, c := range children(e.cmd.Process.Pid) {
+		if exe, err := os.Readlink("/proc/" + strconv.Itoa(c.pid) + "/exe"); err == nil && exe == e.bootstrap {
+			return c.pid
+		}
+	}
+	return 0
 }
 
 // Done is closed when the RIE process has exited.

@@ -144,7 +144,7 @@ func TestCloseLeavesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	kids := children(e.cmd.Process.Pid)
-	if len(kids) == 0 {
+	if len(kids) == 0 || e.FunctionPID() == 0 {
 		t.Fatal("no function process under the RIE")
 	}
 	pids := append([]proc{{e.cmd.Process.Pid, startTime(e.cmd.Process.Pid)}}, kids...)

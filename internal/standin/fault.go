@@ -35,6 +35,15 @@ func (s *Server) Enqueue(f ...Fault) {
 	s.queue = append(s.queue, f...)
 }
 
+// DropFaults empties the queue and returns how many faults were left unused.
+func (s *Server) DropFaults() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.queue)
+	s.queue = nil
+	return n
+}
+
 // SetOverride installs fn, asked for every request that finds the queue
 // empty; it returns the fault to apply, or nil for the normal answer.
 // A nil fn removes the override.

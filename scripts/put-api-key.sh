@@ -3,6 +3,8 @@
 # The key is read from standard input only, so it never lands in shell
 # history or in any process's argument list.
 set -euo pipefail
+# AWS CLI v2 would pipe output through a pager; these scripts read it themselves.
+export AWS_PAGER=""
 
 usage() {
 	cat <<'EOF'

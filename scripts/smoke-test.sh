@@ -4,6 +4,8 @@
 # check and a PASS/FAIL summary; exits non-zero when a check fails. Never
 # prints the token itself.
 set -euo pipefail
+# AWS CLI v2 would pipe output through a pager; these scripts read it themselves.
+export AWS_PAGER=""
 
 usage() {
 	cat <<'EOF'

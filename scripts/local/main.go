@@ -22,6 +22,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"regexp"
 	"strings"
 	"syscall"
 
@@ -49,6 +50,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	verbose := fs.Bool("verbose", false, "also print the RIE's own lines (START/END/REPORT)")
 	real := fs.Bool("real", os.Getenv("LOCAL_REAL") == "1", "use your real secret (TRULIENCE_SECRET_ID), AWS credentials and Trulience API instead of stand-ins (also LOCAL_REAL=1)")
 	invoke := fs.String("invoke", "", "send this event file to the function, print the answer and exit")
+	showJWT := fs.Bool("show-jwt", false, "with -invoke, print minted JWTs in full (they are shortened by default)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -69,7 +71,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		opts.AllowedOrigins = defaultOrigins(*siteAddr)
 	}
 	if *invoke != "" {
-		return invokeOnce(opts, *invoke, stdout)
+		return invokeOnce(opts, *invoke, *showJWT, stdout)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -87,7 +89,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 }
 
 // invokeOnce runs one event through the function, without ports to hold.
-func invokeOnce(opts localstack.Options, file string, stdout io.Writer) error {
+func invokeOnce(opts localstack.Options, file string, showJWT bool, stdout io.Writer) error {
 	event, err := os.ReadFile(file)
 	if err != nil {
 		return err
@@ -108,11 +110,23 @@ func invokeOnce(opts localstack.Options, file string, stdout io.Writer) error {
 	if json.Unmarshal(out, &pretty) == nil {
 		out, _ = json.MarshalIndent(pretty, "", "  ")
 	}
+	if !showJWT {
+		out = jwtPattern.ReplaceAllFunc(out, redact)
+	}
 	fmt.Fprintln(stdout, string(out))
 	if fe != nil {
 		return fmt.Errorf("invocation error (%s)", fe.Type)
 	}
 	return nil
+}
+
+// jwtPattern matches a JWT (even inside an escaped JSON string).
+var jwtPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+`)
+
+// redact keeps a JWT's first 10 and last 6 characters, enough to tell tokens
+// apart without printing one that works.
+func redact(jwt []byte) []byte {
+	return []byte(string(jwt[:10]) + "…" + string(jwt[len(jwt)-6:]) + " (shortened; -show-jwt prints it)")
 }
 
 func banner(w io.Writer, s *localstack.Stack, real bool) {

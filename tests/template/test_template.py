@@ -426,6 +426,16 @@ class ScriptsStandIn(unittest.TestCase):
         self.assertIn("AllowedOrigins", standin["Parameters"])
 
 
+class LocalEnv(unittest.TestCase):
+    def test_env_vars_file_sets_every_variable_of_the_function(self):
+        with open(os.path.join(ROOT, "events", "env.json"), encoding="utf-8") as f:
+            env = json.load(f)
+        self.assertEqual(list(env), ["TokenFunction"])  # SAM's --env-vars format, by logical ID
+        declared = set(load_sam()["Resources"]["TokenFunction"]["Properties"]["Environment"]["Variables"])
+        self.assertEqual(declared, ENV_VARS)
+        self.assertLessEqual(declared, set(env["TokenFunction"]))
+
+
 class Parameters(unittest.TestCase):
     """Every parameter explains itself, and its pattern accepts what the function accepts."""
 

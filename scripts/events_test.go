@@ -16,7 +16,7 @@ import (
 
 // eventTableRow matches a row of the table in events/README.md:
 // | token-request.json | 200 | ... |
-var eventTableRow = regexp.MustCompile("(?m)^\\| ([a-z0-9-]+\\.json) \\| ([0-9]{3}) \\|")
+var eventTableRow = regexp.MustCompile(`(?m)^\| ([a-z0-9-]+\.json) \| ([0-9]{3}) \|`)
 
 // documentedEvents reads the status each event promises from events/README.md.
 func documentedEvents(t *testing.T) map[string]int {

@@ -22,12 +22,12 @@ func Find(ctx context.Context) (string, error) {
 	}
 	gobin := func() string {
 		out, _ := exec.CommandContext(ctx, "go", "env", "GOBIN", "GOPATH").Output()
-		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		lines := strings.Split(string(out), "\n") // GOBIN is often an empty first line
 		if len(lines) > 0 && strings.TrimSpace(lines[0]) != "" {
 			return strings.TrimSpace(lines[0])
 		}
 		if len(lines) > 1 {
-			return filepath.Join(strings.Split(strings.TrimSpace(lines[1]), string(os.PathListSeparator))[0], "bin")
+			return filepath.Join(filepath.SplitList(strings.TrimSpace(lines[1]))[0], "bin")
 		}
 		return ""
 	}()

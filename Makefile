@@ -28,10 +28,11 @@ test: tools ## Run every test: Go (race detector, RIE, moto, browser), the templ
 	python3 -m unittest discover -s tests/template
 	cfn-lint template.yaml
 
-lint: ## gofmt, go vet, staticcheck, cfn-lint
+lint: ## gofmt, go vet, staticcheck, shellcheck, cfn-lint
 	@out=$$(gofmt -l functions internal scripts e2e); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+	shellcheck scripts/*.sh .ci/run
 	cfn-lint template.yaml
 
 local: ## Run everything on loopback: function under the RIE, Secrets Manager, Trulience stand-in, front door :3000, site :8000

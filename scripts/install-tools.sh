@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs when it is missing, and nothing that is present:
 # aws-lambda-rie (go install), moto_server, cfn-lint and aws-sam-translator (pip),
-# the AWS CLI (Debian's awscli, else pip) and Chromium (Debian's chromium).
+# the AWS CLI (Debian's awscli, else pip), shellcheck and Chromium (Debian's).
 set -euo pipefail
 
 RIE_VERSION=v0.0.0-20261030222936-bef5c4ba774d
@@ -30,6 +30,10 @@ fi
 if ! have aws; then
   echo "install-tools: aws CLI"
   apt_install awscli || python3 -m pip install -q awscli
+fi
+if ! have shellcheck; then
+  echo "install-tools: shellcheck"
+  apt_install shellcheck || echo "install-tools: shellcheck unavailable; its test will skip" >&2
 fi
 if ! have chromium && ! have chromium-browser && ! have google-chrome; then
   echo "install-tools: chromium"

@@ -26,9 +26,10 @@ type Server struct {
 
 	http *http.Server
 
-	mu      sync.Mutex
-	secrets map[string]*secret // by name
-	calls   map[string]int
+	mu         sync.Mutex
+	secrets    map[string]*secret // by name
+	calls      map[string]int
+	credential string
 }
 
 type secret struct {
@@ -71,6 +72,23 @@ func (s *Server) Calls(operation string) int {
 	return s.calls[operation]
 }
 
+// LastCredential is the Credential of the last signed call:
+// "<access key ID>/<date>/<region>/secretsmanager/aws4_request".
+func (s *Server) LastCredential() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.credential
+}
+
+func credentialScope(auth string) string {
+	_, after, ok := strings.Cut(auth, "Credential=")
+	if !ok {
+		return ""
+	}
+	cred, _, _ := strings.Cut(after, ",")
+	return cred
+}
+
 // awsError is an error answer of the JSON protocol.
 type awsError struct {
 	status       int
@@ -98,6 +116,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.mu.Lock()
 		s.calls[op]++
+		s.credential = credentialScope(r.Header.Get("Authorization"))
 		s.mu.Unlock()
 		out, err = s.call(op, body)
 	}

@@ -122,4 +122,7 @@ func TestCounter(t *testing.T) {
 	if c.Calls("GetSecretValue") != 3 || s.Calls("GetSecretValue") != 3 || c.Calls("CreateSecret") != 1 {
 		t.Errorf("counter %v, server %d", c.calls, s.Calls("GetSecretValue"))
 	}
+	if cred := s.LastCredential(); !strings.HasPrefix(cred, "testing/") || !strings.HasSuffix(cred, "/us-east-1/secretsmanager/aws4_request") {
+		t.Errorf("LastCredential %q", cred)
+	}
 }

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/trulience-token/trulience-token/internal/localsm"
+	"github.com/trulience-token/trulience-token/internal/standin"
 )
 
 func TestStack(t *testing.T) {
@@ -98,4 +101,64 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestReal runs Real mode with the caller's environment aimed at local peers:
+// the function must get the caller's secret ID, credentials, API URL and
+// Secrets Manager endpoint, and no stand-in is started.
+func TestReal(t *testing.T) {
+	ctx := context.Background()
+	sm, err := localsm.Start("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sm.Close)
+	trulience, err := standin.Start("", map[string]standin.Key{"tru_live_real_mode_key": {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(trulience.Close)
+	if _, err := localsm.PutSecret(ctx, sm.URL, "my/real/secret", "tru_live_real_mode_key"); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{
+		"TRULIENCE_SECRET_ID":              "my/real/secret",
+		"TRULIENCE_API_URL":                trulience.URL,
+		"AWS_ENDPOINT_URL_SECRETS_MANAGER": sm.URL,
+		"AWS_ACCESS_KEY_ID":                "AKIACALLERSOWN00000",
+		"AWS_SECRET_ACCESS_KEY":            "callers-own-secret",
+		"AWS_REGION":                       "eu-west-1",
+	} {
+		t.Setenv(k, v)
+	}
+	s, err := Start(ctx, Options{Real: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	if s.StandIn != nil || s.SecretsManagerKind != "aws" || s.APIKey != "" {
+		t.Errorf("real mode started stand-ins: %+v", s)
+	}
+	req, _ := http.NewRequest("POST", s.TokenURL, strings.NewReader(`{}`))
+	req.Header.Set("Origin", s.SiteURL)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || len(trulience.Minted()) != 1 {
+		t.Fatalf("%d %s\n%s", resp.StatusCode, body, s.Function.Logs())
+	}
+	if n := sm.Calls("GetSecretValue"); n != 1 {
+		t.Errorf("GetSecretValue calls %d", n)
+	}
+	if cred := sm.LastCredential(); !strings.HasPrefix(cred, "AKIACALLERSOWN00000/") || !strings.Contains(cred, "/eu-west-1/secretsmanager/") {
+		t.Errorf("the function signed with %q, not the caller's credentials and region", cred)
+	}
+
+	t.Setenv("TRULIENCE_SECRET_ID", "")
+	if _, err := Start(ctx, Options{Real: true}); err == nil || !strings.Contains(err.Error(), "TRULIENCE_SECRET_ID") {
+		t.Errorf("real mode without a secret ID: %v", err)
+	}
 }

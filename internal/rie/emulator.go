@@ -70,7 +70,7 @@ type Emulator struct {
 	logs      *logSink
 	client    *http.Client
 	done      chan struct{}
-	invoke    sync.Mutex // the RIE serves one invocation at a time
+	busy      chan struct{} // holds a token while an invocation runs
 	close     sync.Once
 }
 
@@ -116,6 +116,7 @@ func Start(ctx context.Context, opts Options) (*Emulator, error) {
 		logs:      newLogSink(opts.Stdout),
 		client:    &http.Client{},
 		done:      make(chan struct{}),
+		busy:      make(chan struct{}, 1),
 	}
 	e.cmd = exec.Command(bin,
 		"--log-level", level,
@@ -172,10 +173,38 @@ func (e *FunctionError) ErrorType() string { return e.Type }
 
 // Invoke sends payload to the function and returns its result. An
 // invocation error is returned as *FunctionError with the raw answer.
+// Invocations are served one at a time, as by one Lambda execution
+// environment. When ctx ends first, Invoke returns ctx.Err() at once but
+// the next invocation waits until the RIE has finished this one (it enforces
+// the function timeout), so an abandoned request never overlaps the next.
 func (e *Emulator) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	e.invoke.Lock()
-	defer e.invoke.Unlock()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.URL+InvokePath, bytes.NewReader(payload))
+	select {
+	case e.busy <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	type result struct {
+		body []byte
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer func() { <-e.busy }()
+		body, err := e.invoke(payload)
+		done <- result{body, err}
+	}()
+	select {
+	case r := <-done:
+		return r.body, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// invoke makes one invocation, bounded only by the RIE's function timeout
+// and by Close.
+func (e *Emulator) invoke(payload []byte) ([]byte, error) {
+	req, err := http.NewRequest(http.MethodPost, e.URL+InvokePath, bytes.NewReader(payload))
 	if err != nil {
 		return nil, err
 	}

@@ -199,3 +199,22 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestAbandonedInvoke: a caller that gives up does not make the next
+// invocation collide with the one still running in the RIE.
+func TestAbandonedInvoke(t *testing.T) {
+	e := echo(t, Options{Timeout: 5 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := e.Invoke(ctx, []byte(`{"sleep":"500ms"}`)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("abandoned invoke: %v", err)
+	}
+	start := time.Now()
+	got, err := e.Invoke(context.Background(), []byte(`{"a":1}`))
+	if err != nil || string(got) != `{"a":1}` {
+		t.Errorf("next invoke: %s %v", got, err)
+	}
+	if time.Since(start) < 300*time.Millisecond {
+		t.Errorf("next invoke did not wait for the abandoned one (%v)", time.Since(start))
+	}
+}

@@ -46,14 +46,16 @@ type Peers struct {
 
 	mu       sync.Mutex
 	served   []time.Duration
-	smServed []time.Duration
+	smAccept time.Time // first connection accepted since ResetSecretsManagerSpan
+	smEnd    time.Time // last call answered since then
 	closers  []func()
 }
 
 // StartPeers starts the peers; Close stops them. sm chooses Secrets Manager:
 // "moto", "localsm", or "" for moto when moto_server is on PATH, else localsm.
-// With tlsDir set, the stand-in speaks https (HTTP/2 offered, as Trulience
-// does) with a certificate written there; otherwise plain http.
+// With tlsDir set, the stand-in and the Secrets Manager proxy speak https
+// (HTTP/2 offered), as Trulience and AWS do, with a certificate written
+// there; otherwise plain http.
 func StartPeers(ctx context.Context, sm, tlsDir string) (*Peers, error) {
 	p := &Peers{}
 	target, err := p.startSecretsManager(ctx, sm)
@@ -65,17 +67,34 @@ func StartPeers(ctx context.Context, sm, tlsDir string) (*Peers, error) {
 		p.Close()
 		return nil, err
 	}
+	var cert *tls.Certificate
+	if tlsDir != "" {
+		c, path, err := selfSigned(tlsDir)
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		cert, p.CAFile = &c, path
+	}
 	u, _ := url.Parse(target)
 	p.Counter = localsm.NewCounter(u)
 	timedSM := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
 		p.Counter.ServeHTTP(w, r)
-		d := time.Since(start)
 		p.mu.Lock()
-		p.smServed = append(p.smServed, d)
+		p.smEnd = time.Now()
 		p.mu.Unlock()
 	})
-	if p.SMURL, err = p.serve(timedSM, nil, nil); err != nil {
+	smAccepted := func(_ net.Conn, st http.ConnState) {
+		if st != http.StateNew {
+			return
+		}
+		p.mu.Lock()
+		if p.smAccept.IsZero() {
+			p.smAccept = time.Now()
+		}
+		p.mu.Unlock()
+	}
+	if p.SMURL, err = p.serve(timedSM, smAccepted, cert); err != nil {
 		p.Close()
 		return nil, err
 	}
@@ -88,15 +107,6 @@ func StartPeers(ctx context.Context, sm, tlsDir string) (*Peers, error) {
 		p.served = append(p.served, d)
 		p.mu.Unlock()
 	})
-	var cert *tls.Certificate
-	if tlsDir != "" {
-		c, path, err := selfSigned(tlsDir)
-		if err != nil {
-			p.Close()
-			return nil, err
-		}
-		cert, p.CAFile = &c, path
-	}
 	if p.TrulienceURL, err = p.serve(timed, p.Trulience.ConnState, cert); err != nil {
 		p.Close()
 		return nil, err
@@ -155,13 +165,24 @@ func (p *Peers) Served() []time.Duration {
 	return append([]time.Duration(nil), p.served...)
 }
 
-// SecretsManagerTimes returns how long each call to Secrets Manager took,
-// seen from the proxy (Secrets Manager's own time plus one loopback hop), in
-// arrival order since StartPeers.
-func (p *Peers) SecretsManagerTimes() []time.Duration {
+// SecretsManagerSpan is how long Secrets Manager was busy with the function
+// since the last ResetSecretsManagerSpan, seen from the proxy: from
+// accepting the first connection (TCP, then the TLS handshake) to answering
+// the last call. 0 when nothing was called.
+func (p *Peers) SecretsManagerSpan() time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]time.Duration(nil), p.smServed...)
+	if p.smAccept.IsZero() || p.smEnd.Before(p.smAccept) {
+		return 0
+	}
+	return p.smEnd.Sub(p.smAccept)
+}
+
+// ResetSecretsManagerSpan starts a new SecretsManagerSpan.
+func (p *Peers) ResetSecretsManagerSpan() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.smAccept, p.smEnd = time.Time{}, time.Time{}
 }
 
 // Reset forgets the stand-in's requests, connections and timings.

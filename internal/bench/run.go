@@ -58,6 +58,8 @@ func MeasureColdStart(ctx context.Context, bootstrap string, env map[string]stri
 type Warm struct {
 	// Durations are the REPORT Durations of the warm invocations.
 	Durations []time.Duration
+	// Served is the stand-in's own time on each warm invocation's request.
+	Served []time.Duration
 	// Added are the Durations minus the stand-in's time on the same request:
 	// what the function (runtime, handler, loopback HTTP) adds to Trulience.
 	Added []time.Duration
@@ -114,6 +116,7 @@ func MeasureWarm(ctx context.Context, bootstrap string, peers *Peers, n int) (Wa
 	}
 	for i, r := range reps[1:] {
 		w.Durations = append(w.Durations, r.Duration)
+		w.Served = append(w.Served, served[i])
 		w.Added = append(w.Added, r.Duration-served[i])
 		w.MaxMemoryUsed = max(w.MaxMemoryUsed, r.MaxMemoryUsed)
 	}

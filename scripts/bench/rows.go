@@ -35,11 +35,18 @@ func sizeRows(ctx context.Context, root, function, dir string) []bench.Row {
 			OK:     ratio <= sizeBudget,
 		}
 	}
-	return []bench.Row{row("bootstrap size (arm64)", fn.Binary, ref.Binary), row("bootstrap.zip size (deflate)", fn.Zip, ref.Zip)}
+	rows := []bench.Row{row("bootstrap size (arm64)", fn.Binary, ref.Binary), row("bootstrap.zip size (deflate)", fn.Zip, ref.Zip)}
+	if sec, err := bench.MeasureSizes(ctx, root, bench.MinimalSecretPackage, dir, "minimalsecret-arm64"); err == nil {
+		rows = append(rows, bench.Row{
+			Figure: "  reference that also calls GetSecretValue",
+			Value:  fmt.Sprintf("%s, zip %s (an API call links the SDK's credential chain)", bench.MB(sec.Binary), bench.MB(sec.Zip)),
+		})
+	}
+	return rows
 }
 
-func coldRows(ctx context.Context, fn, ref string, peers *bench.Peers, n int) []bench.Row {
-	var fnInit, own, sm, refInit, first []time.Duration
+func coldRows(ctx context.Context, fn, ref, refSecret string, peers *bench.Peers, n int) []bench.Row {
+	var fnInit, own, sm, refInit, secInit, first []time.Duration
 	env := peers.FunctionEnv()
 	payload := bench.TokenEvent()
 	for range n { // interleaved, so drift on the machine hits both alike
@@ -56,6 +63,11 @@ func coldRows(ctx context.Context, fn, ref string, peers *bench.Peers, n int) []
 			return []bench.Row{{Figure: "init duration", Err: fmt.Errorf("minimal reference: %w", err)}}
 		}
 		refInit = append(refInit, r.Init)
+		r, err = bench.MeasureColdStart(ctx, refSecret, env, payload)
+		if err != nil {
+			return []bench.Row{{Figure: "init duration", Err: fmt.Errorf("minimal reference reading the secret: %w", err)}}
+		}
+		secInit = append(secInit, r.Init)
 	}
 	f, r := bench.Median(fnInit), bench.Median(refInit)
 	ratio := float64(f) / float64(r)
@@ -69,6 +81,10 @@ func coldRows(ctx context.Context, fn, ref string, peers *bench.Peers, n int) []
 		{
 			Figure: "  of which Secrets Manager (connect, TLS, GetSecretValue) / the rest",
 			Value:  fmt.Sprintf("%s (%s) / %s (%.2f× reference)", ms(bench.Median(sm)), peers.SecretsManager, ms(bench.Median(own)), float64(bench.Median(own))/float64(r)),
+		},
+		{
+			Figure: "  reference that also reads the secret in init",
+			Value:  fmt.Sprintf("%s (function %.2f× that)", ms(bench.Median(secInit)), float64(f)/float64(bench.Median(secInit))),
 		},
 		{Figure: "first invocation, median (REPORT Duration − init)", Value: ms(bench.Median(first))},
 	}

@@ -121,3 +121,28 @@ func TestZipSize(t *testing.T) {
 		t.Errorf("ZipSize = %d for %d compressible bytes: not deflated?", n, len(data))
 	}
 }
+
+func TestFailed(t *testing.T) {
+	over := Row{Figure: "timing", Budget: "≤ 1 ms", OK: false}
+	hard := Row{Figure: "count", Budget: "1", OK: false, Hard: true}
+	broken := Row{Figure: "broken", Err: os.ErrNotExist}
+	fine := Row{Figure: "fine", Budget: "1", OK: true, Hard: true}
+	info := Row{Figure: "context"}
+	tests := []struct {
+		name   string
+		rows   []Row
+		strict bool
+		want   bool
+	}{
+		{"all fine", []Row{fine, info}, true, false},
+		{"timing over budget prints only", []Row{fine, over}, false, false},
+		{"timing over budget fails when strict", []Row{fine, over}, true, true},
+		{"count over budget always fails", []Row{hard}, false, true},
+		{"not measured always fails", []Row{broken}, false, true},
+	}
+	for _, tt := range tests {
+		if got := Failed(tt.rows, tt.strict); got != tt.want {
+			t.Errorf("%s: Failed = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

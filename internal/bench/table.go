@@ -12,7 +12,10 @@ type Row struct {
 	Value  string
 	Budget string // "" for a figure shown for context, without a budget
 	OK     bool   // whether the budget holds (ignored without one)
-	Err    error  // set when the figure could not be measured
+	// Hard marks a budget that is a count, not a timing (Secrets Manager
+	// calls, connections): breaking it is a bug on any machine.
+	Hard bool
+	Err  error // set when the figure could not be measured
 }
 
 // Verdict is PASS, FAIL (over budget), ERROR, or "" without a budget.
@@ -48,10 +51,11 @@ func PrintTable(w io.Writer, rows []Row) {
 	}
 }
 
-// Failed reports whether any row is over budget or not measured.
-func Failed(rows []Row) bool {
+// Failed reports whether any row could not be measured or breaks its
+// budget; with strict false, only hard budgets count.
+func Failed(rows []Row, strict bool) bool {
 	for _, r := range rows {
-		if r.Err != nil || (r.Budget != "" && !r.OK) {
+		if r.Err != nil || (r.Budget != "" && !r.OK && (strict || r.Hard)) {
 			return true
 		}
 	}

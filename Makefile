@@ -38,10 +38,8 @@ lint: ## gofmt, go vet, staticcheck, shellcheck, cfn-lint
 local: ## Run everything on loopback: function under the RIE, Secrets Manager, Trulience stand-in, front door :3000, site :8000
 	$(GO) run ./scripts/local $(ARGS)
 
-invoke: ## Run EVENT=events/<name>.json through the built bootstrap (sam local invoke with SAM and Docker, else the RIE)
-	@if command -v sam >/dev/null 2>&1 && docker info >/dev/null 2>&1; then \
-		sam local invoke TokenFunction -e "$(EVENT)" --env-vars events/env.json; \
-	else $(GO) run ./scripts/local -invoke "$(EVENT)"; fi
+invoke: ## Run EVENT=events/<name>.json through the bootstrap under the Lambda RIE, with local stand-ins
+	$(GO) run ./scripts/local -invoke "$(EVENT)"
 
 deploy: ## sam build && sam deploy (add GUIDED=1 the first time)
 	sam build

@@ -79,12 +79,20 @@ func coldRows(ctx context.Context, fn, ref, refSecret string, peers *bench.Peers
 			OK:     ratio <= initBudget,
 		},
 		{
-			Figure: "  of which Secrets Manager (connect, TLS, GetSecretValue) / the rest",
-			Value:  fmt.Sprintf("%s (%s) / %s (%.2f× reference)", ms(bench.Median(sm)), peers.SecretsManager, ms(bench.Median(own)), float64(bench.Median(own))/float64(r)),
+			Figure: "  of which Secrets Manager (connect, TLS, GetSecretValue)",
+			Value:  fmt.Sprintf("%s (%s)", ms(bench.Median(sm)), peers.SecretsManager),
 		},
 		{
-			Figure: "  reference that also reads the secret in init",
+			Figure: "  init without the Secrets Manager wait",
+			Value:  fmt.Sprintf("%s (%.2f× reference)", ms(bench.Median(own)), float64(bench.Median(own))/float64(r)),
+			Budget: fmt.Sprintf("≤ %.1f× reference", initBudget),
+			OK:     float64(bench.Median(own))/float64(r) <= initBudget,
+		},
+		{
+			Figure: "  vs the reference that also reads the secret in init",
 			Value:  fmt.Sprintf("%s (function %.2f× that)", ms(bench.Median(secInit)), float64(f)/float64(bench.Median(secInit))),
+			Budget: fmt.Sprintf("≤ %.1f× that", initBudget),
+			OK:     float64(f)/float64(bench.Median(secInit)) <= initBudget,
 		},
 		{Figure: "first invocation, median (REPORT Duration − init)", Value: ms(bench.Median(first))},
 	}

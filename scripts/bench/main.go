@@ -5,8 +5,8 @@
 // Manager calls, connections) breaks its budget; sizes and timings over
 // budget only print FAIL, unless -strict is given.
 //
-//	go run ./scripts/bench            # full run (a few minutes)
-//	go run ./scripts/bench -short     # CI smoke run (under a minute)
+//	go run ./scripts/bench            # full run (under a minute once built)
+//	go run ./scripts/bench -short     # CI smoke run (seconds once built)
 package main
 
 import (

@@ -4,7 +4,6 @@ package trulience
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,6 +43,7 @@ type Token struct {
 // Client calls POST <base>/auth/generate-token over one long-lived HTTP client.
 type Client struct {
 	http     *http.Client
+	dialer   *dialer
 	endpoint string
 	timeout  time.Duration
 }
@@ -51,17 +51,21 @@ type Client struct {
 // NewClient returns a client for the API at baseURL (already validated by
 // package config); each call is limited to timeout.
 func NewClient(baseURL string, timeout time.Duration) *Client {
-	return &Client{http: NewHTTPClient(), endpoint: strings.TrimRight(baseURL, "/") + "/auth/generate-token", timeout: timeout}
+	d := newDialer()
+	return &Client{http: newHTTPClient(d), dialer: d, endpoint: strings.TrimRight(baseURL, "/") + "/auth/generate-token", timeout: timeout}
 }
 
 // NewHTTPClient returns the HTTP client used for Trulience: TLS verified,
 // connections kept alive across invocations, no proxy, and no redirects
 // (a redirect would carry the key to wherever it points).
-func NewHTTPClient() *http.Client {
+func NewHTTPClient() *http.Client { return newHTTPClient(newDialer()) }
+
+func newHTTPClient(d *dialer) *http.Client {
 	return &http.Client{
 		Transport: &http.Transport{
-			DialContext:            (&net.Dialer{Timeout: 3 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
+			DialContext:            d.DialContext,
+			DialTLSContext:         d.DialTLSContext,
+			TLSClientConfig:        d.tls, // used by DialTLSContext
 			TLSHandshakeTimeout:    3 * time.Second,
 			ForceAttemptHTTP2:      true,
 			MaxIdleConns:           4,

@@ -1,0 +1,100 @@
+package trulience
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"net/url"
+	"sync"
+	"time"
+)
+
+// preconnectMaxAge is how long a connection opened by Preconnect is handed
+// out; an older one may have been closed by the server while idle.
+const preconnectMaxAge = 30 * time.Second
+
+// dialer opens the connections to Trulience (TCP, and TLS for https), and
+// can open the first one ahead of time.
+type dialer struct {
+	net *net.Dialer
+	tls *tls.Config
+
+	mu   sync.Mutex
+	next net.Conn // opened by Preconnect, not yet handed out
+	addr string
+	at   time.Time
+}
+
+func newDialer() *dialer {
+	return &dialer{
+		// The timeout covers the TCP and the TLS handshakes together.
+		net: &net.Dialer{Timeout: 3 * time.Second, KeepAlive: 30 * time.Second},
+		tls: &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}},
+	}
+}
+
+// DialContext opens a plain TCP connection (http:// on loopback).
+func (d *dialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	if c := d.take(addr); c != nil {
+		return c, nil
+	}
+	return d.net.DialContext(ctx, network, addr)
+}
+
+// DialTLSContext opens a connection past the TLS handshake, verified
+// against the system roots.
+func (d *dialer) DialTLSContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	if c := d.take(addr); c != nil {
+		return c, nil
+	}
+	return (&tls.Dialer{NetDialer: d.net, Config: d.tls}).DialContext(ctx, network, addr)
+}
+
+func (d *dialer) take(addr string) net.Conn {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	c := d.next
+	if c == nil || d.addr != addr {
+		return nil
+	}
+	d.next = nil
+	if time.Since(d.at) > preconnectMaxAge {
+		c.Close()
+		return nil
+	}
+	return c
+}
+
+// Preconnect opens the connection the first call will use, so that call
+// does not wait for the TCP and TLS handshakes (done during init, while the
+// API key is read). On failure the first call simply dials as usual.
+func (c *Client) Preconnect(ctx context.Context) error {
+	u, err := url.Parse(c.endpoint)
+	if err != nil {
+		return err
+	}
+	port := u.Port()
+	if port == "" {
+		port = "443"
+		if u.Scheme == "http" {
+			port = "80"
+		}
+	}
+	addr := net.JoinHostPort(u.Hostname(), port)
+	var conn net.Conn
+	if u.Scheme == "https" {
+		conn, err = c.dialer.DialTLSContext(ctx, "tcp", addr)
+	} else {
+		conn, err = c.dialer.DialContext(ctx, "tcp", addr)
+	}
+	if err != nil {
+		return err
+	}
+	c.dialer.mu.Lock()
+	defer c.dialer.mu.Unlock()
+	if c.dialer.next != nil {
+		c.dialer.next.Close()
+	}
+	c.dialer.next, c.dialer.addr, c.dialer.at = conn, addr, time.Now()
+	return nil
+}

@@ -24,6 +24,9 @@ var ErrUnavailable = errors.New("trulience API key unavailable")
 const (
 	// fetchTimeout bounds one GetSecretValue call, SDK retries included.
 	fetchTimeout = 3 * time.Second
+	// refreshTimeout bounds a TTL refresh while a key is held: if Secrets
+	// Manager is slow, the stale key serves the request instead of a timeout.
+	refreshTimeout = time.Second
 	// staleRetry is how long a stale key is served after a failed refresh before Secrets Manager is asked again.
 	staleRetry = 30 * time.Second
 	// minForcedInterval spaces out refreshes forced by a rejected key, so a wrong key cannot cause a refetch storm.
@@ -58,7 +61,11 @@ func (c *Cache) Key(ctx context.Context) (string, error) {
 	if c.key != "" && c.now().Before(c.expires) {
 		return c.key, nil
 	}
-	key, err := c.fetch(ctx)
+	timeout := fetchTimeout
+	if c.key != "" {
+		timeout = refreshTimeout
+	}
+	key, err := c.fetch(ctx, timeout)
 	if err != nil {
 		if c.key != "" {
 			c.log.Warn("secret refresh failed; using the previously read key", "secret_id", c.id, "error", err.Error())
@@ -86,7 +93,7 @@ func (c *Cache) Refresh(ctx context.Context, rejected string) (string, error) {
 		return rejected, nil
 	}
 	c.lastForced = now
-	key, err := c.fetch(ctx)
+	key, err := c.fetch(ctx, fetchTimeout)
 	if err != nil {
 		return "", err
 	}
@@ -102,8 +109,8 @@ func (c *Cache) store(key string) {
 	c.expires = c.now().Add(c.ttl)
 }
 
-func (c *Cache) fetch(ctx context.Context) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+func (c *Cache) fetch(ctx context.Context, timeout time.Duration) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := c.now()
 	out, err := c.client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &c.id})

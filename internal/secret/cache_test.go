@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -577,5 +578,32 @@ func TestKeyNetworkErrorIsUnavailable(t *testing.T) {
 	_, err := c.Key(context.Background())
 	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "connection refused") {
 		t.Fatalf("Key error = %v, want ErrUnavailable with the cause", err)
+	}
+}
+
+// A slow Secrets Manager during a TTL refresh must not cost the request its
+// deadline: the refresh gives up after refreshTimeout and the stale key serves.
+func TestKeySlowRefreshFallsBackToStaleKeyQuickly(t *testing.T) {
+	calls := 0
+	g := getterFunc(func(ctx context.Context, _ *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+		calls++
+		if calls == 1 {
+			return &secretsmanager.GetSecretValueOutput{SecretString: aws.String("tru_live_first")}, nil
+		}
+		<-ctx.Done() // hangs until the cache gives up
+		return nil, ctx.Err()
+	})
+	c := New(g, "id", time.Millisecond, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	if _, err := c.Key(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Millisecond) // past the TTL
+	start := time.Now()
+	key, err := c.Key(context.Background())
+	if err != nil || key != "tru_live_first" {
+		t.Fatalf("Key = %q, %v; want the stale key", key, err)
+	}
+	if took := time.Since(start); took < refreshTimeout || took > refreshTimeout+time.Second {
+		t.Errorf("refresh gave up after %v, want about %v (not the cold-start limit %v)", took, refreshTimeout, fetchTimeout)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -19,8 +20,10 @@ import (
 	"github.com/trulience-token/trulience-token/internal/trulience"
 )
 
-// prefetchTimeout bounds how long init waits for the first key.
-const prefetchTimeout = 4 * time.Second
+// initTimeout bounds how long init waits for the SDK configuration, the first
+// key and the first Trulience connection. Kept short: a slow Secrets Manager
+// must not eat the first request's time, and that request tries again anyway.
+const initTimeout = 1 * time.Second
 
 func main() {
 	cfg, err := config.Load(os.Getenv)
@@ -30,7 +33,7 @@ func main() {
 		lambda.Start(handler.Misconfigured(err, log))
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), prefetchTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), initTimeout)
 	defer cancel()
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
@@ -40,16 +43,21 @@ func main() {
 	}
 	keys := secret.New(secretsmanager.NewFromConfig(awsCfg), cfg.SecretID, cfg.SecretTTL, log)
 
-	// Read the key during init, alongside the rest of the set-up, so the first request does not wait for it.
-	prefetched := make(chan struct{})
-	go func() {
-		defer close(prefetched)
+	// During init, read the key and open the connection to Trulience at the
+	// same time, so the first request waits for neither.
+	api := trulience.NewClient(cfg.APIURL, cfg.UpstreamTimeout)
+	var ready sync.WaitGroup
+	ready.Go(func() {
 		if _, err := keys.Key(ctx); err != nil {
 			log.Warn("reading the API key during init failed; the first request will try again", "error", err.Error())
 		}
-	}()
-	svc := &token.Service{Keys: keys, API: trulience.NewClient(cfg.APIURL, cfg.UpstreamTimeout), Log: log}
-	h := handler.New(cfg, svc, log)
-	<-prefetched
+	})
+	ready.Go(func() {
+		if err := api.Preconnect(ctx); err != nil {
+			log.Warn("connecting to Trulience during init failed; the first request will try again", "error", err.Error())
+		}
+	})
+	h := handler.New(cfg, &token.Service{Keys: keys, API: api, Log: log}, log)
+	ready.Wait()
 	lambda.Start(h)
 }

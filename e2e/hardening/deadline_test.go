@@ -78,11 +78,10 @@ func TestDeadlineSlowSecretsManager(t *testing.T) {
 	slow := &smFault{delay: time.Minute}
 	t.Run("cold-start", func(t *testing.T) {
 		t.Parallel()
-		// This RIE counts init in the first invocation's timeout, and init
-		// waits up to 3s for the key (secret.fetchTimeout): the timeout
-		// must exceed that (the template's is 15s). On AWS an on-demand
-		// init has its own 10s limit.
-		const timeout = 5 * time.Second
+		// This RIE counts init in the first invocation's timeout; init waits
+		// at most 1s for the key, so even a short timeout leaves the first
+		// request time to try again and answer 503 itself.
+		const timeout = lambdaTimeout
 		f := newFixture(t, opts{smFault: slow, timeout: timeout})
 		a := f.post(`{}`)
 		want(t, a, 503, "secret_unavailable")
@@ -103,9 +102,9 @@ func TestDeadlineSlowSecretsManager(t *testing.T) {
 		if a.fnErr != nil {
 			t.Fatalf("invocation failed: %v", a)
 		}
-		// The stale key may still have time left for Trulience (200), or not (504).
-		if a.Status != 200 && a.Status != 504 {
-			t.Errorf("got %d %s, want 200 (stale key) or 504", a.Status, a.Body)
+		// The refresh gives up after 1s and the stale key serves.
+		if a.Status != 200 {
+			t.Errorf("got %d %s, want 200 from the stale key", a.Status, a.Body)
 		}
 		if a.elapsed >= lambdaTimeout {
 			t.Errorf("answered after %v, deadline %v", a.elapsed, lambdaTimeout)

@@ -52,10 +52,10 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 10s)
 	scripts/fuzz.sh "$(FUZZTIME)"
 
 soak: ## Thousands of invocations through the RIE; reports RSS and goroutines
-	SOAK=1 $(GO) test -count=1 -run TestSoak -v ./e2e/
+	SOAK=1 $(GO) test -count=1 -run TestSoak -v ./e2e/...
 
-bench: ## Print the performance table (size, init, latency, calls, memory) with budgets
-	$(GO) run ./scripts/bench
+bench: ## Print the performance table (size, init, latency, calls, memory) with budgets; ARGS=-short for a quick run
+	$(GO) run ./scripts/bench $(ARGS)
 
 tools: ## Install what the tests need when missing (aws-lambda-rie, moto, cfn-lint, aws CLI, chromium)
 	@scripts/install-tools.sh

@@ -51,8 +51,8 @@ smoke: ## Smoke-test the deployed stack STACK_NAME (ORIGIN=https://your.site)
 fuzz: ## Run each fuzz target for FUZZTIME (default 10s)
 	scripts/fuzz.sh "$(FUZZTIME)"
 
-soak: ## Thousands of invocations through the RIE; reports RSS and goroutines
-	SOAK=1 $(GO) test -count=1 -run TestSoak -v ./e2e/...
+soak: ## 20,000 invocations through the RIE (SOAK_N=n to change); reports RSS, open files, connections
+	SOAK=1 $(GO) test -count=1 -run TestSoak -v ./e2e/hardening/
 
 bench: ## Print the performance table (size, init, latency, calls, memory) with budgets; ARGS=-short for a quick run
 	$(GO) run ./scripts/bench $(ARGS)

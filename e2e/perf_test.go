@@ -3,7 +3,6 @@ package e2e
 import (
 	"os"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -47,54 +46,4 @@ func TestInitDuration(t *testing.T) {
 	}
 	t.Logf("Init Duration %v (RIE INIT REPORT); first invoke %v, second %v (RIE REPORT); first request end to end %v; bootstrap %.1f MiB",
 		inits[0], reports[0].Duration, reports[1].Duration, first.Round(time.Millisecond), float64(size)/(1<<20))
-}
-
-// TestSoak (SOAK=1, `make soak`): thousands of invocations through the
-// front door; the function's RSS must level off.
-func TestSoak(t *testing.T) {
-	if os.Getenv("SOAK") != "1" {
-		t.Skip("set SOAK=1 to run the soak test (make soak)")
-	}
-	n := 5000
-	if v, err := strconv.Atoi(os.Getenv("SOAK_N")); err == nil && v > 0 {
-		n = v
-	}
-	h := newHarness(t, localstack.Options{})
-	h.token(t, `{}`)
-	var samples []int
-	start := time.Now()
-	for i := 1; i <= n; i++ {
-		switch i % 4 {
-		case 0:
-			h.do(t, "POST", "https://evil.example", `{}`)
-		case 1:
-			h.do(t, "POST", h.SiteURL, `{"avatar_id":1}`)
-		default:
-			h.token(t, `{}`)
-		}
-		if i%(n/10) == 0 {
-			samples = append(samples, rssKB(h.Function.FunctionPID()))
-		}
-	}
-	elapsed := time.Since(start)
-	t.Logf("%d requests in %v (%.0f/s); function RSS every %d requests (KiB): %v; upstream connections %d; GetSecretValue %d",
-		n, elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds(), n/10, samples, h.StandIn.Connections(), h.SecretsCalls("GetSecretValue"))
-	if len(samples) >= 4 && samples[len(samples)-1] > samples[1]*2 {
-		t.Errorf("RSS grew from %d to %d KiB", samples[1], samples[len(samples)-1])
-	}
-}
-
-// rssKB is VmRSS of pid in KiB (0 when unknown).
-func rssKB(pid int) int {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0
-	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
-			return kb
-		}
-	}
-	return 0
 }

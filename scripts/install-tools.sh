@@ -4,6 +4,14 @@
 # the AWS CLI (Debian's awscli, else pip), shellcheck and Chromium (Debian's).
 set -euo pipefail
 
+case "${1:-}" in
+-h | --help)
+  sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'
+  echo "Usage: scripts/install-tools.sh   (make tools; apt needs root or sudo)"
+  exit 0
+  ;;
+esac
+
 RIE_VERSION=v0.0.0-20261030222936-bef5c4ba774d
 have() { command -v "$1" >/dev/null 2>&1; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif have sudo; then sudo "$@"; else echo "install-tools: need root for: $*" >&2; return 1; fi; }

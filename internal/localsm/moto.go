@@ -1,7 +1,6 @@
 package localsm
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,12 +8,12 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"runtime"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/trulience-token/trulience-token/internal/proc"
 )
 
 // ErrNoMoto reports that moto_server is not on PATH.
@@ -26,7 +25,7 @@ type Moto struct {
 	URL string
 
 	cmd    *exec.Cmd
-	out    lockedBuffer
+	out    proc.Buffer
 	done   chan struct{}
 	closed sync.Once
 }
@@ -47,8 +46,7 @@ func StartMoto(ctx context.Context) (*Moto, error) {
 		m := &Moto{URL: "http://127.0.0.1:" + strconv.Itoa(port), done: make(chan struct{})}
 		m.cmd = exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 		m.cmd.Stdout, m.cmd.Stderr = &m.out, &m.out
-		m.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-		if err := startLocked(m.cmd, func() { close(m.done) }); err != nil {
+		if err := proc.Start(m.cmd, func() { close(m.done) }); err != nil {
 			return nil, err
 		}
 		if last = m.wait(ctx); last == nil {
@@ -88,15 +86,7 @@ func (m *Moto) Output() string { return m.out.String() }
 // Close stops moto_server (SIGTERM to its process group, SIGKILL after 5s)
 // and waits for it to exit.
 func (m *Moto) Close() {
-	m.closed.Do(func() {
-		_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-m.done:
-		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGKILL)
-			<-m.done
-		}
-	})
+	m.closed.Do(func() { proc.StopGroup(m.cmd.Process.Pid, m.done, 5*time.Second) })
 }
 
 // MotoForTest starts moto_server for the test and stops it at cleanup. When
@@ -124,44 +114,6 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// lockedBuffer is a bytes.Buffer safe for a process's writes and our reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // requireIntegration reports whether REQUIRE_INTEGRATION=1 (CI) turns a
 // missing moto_server from a skip into a failure.
 func requireIntegration() bool { return os.Getenv("REQUIRE_INTEGRATION") == "1" }
-
-// startLocked starts cmd from a goroutine locked to its OS thread for the
-// child's whole life, then calls exited once the child is gone. Pdeathsig
-// fires when the creating thread ends, and Go may end an idle thread at any
-// time (go.dev/issue/27505): without the lock the child could be killed
-// while in use.
-func startLocked(cmd *exec.Cmd, exited func()) error {
-	started := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with the child
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		_ = cmd.Wait()
-		exited()
-	}()
-	return <-started
-}

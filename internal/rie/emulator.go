@@ -11,11 +11,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/trulience-token/trulience-token/internal/proc"
 )
 
 // InvokePath is the RIE's invoke endpoint.
@@ -130,8 +130,7 @@ func Start(ctx context.Context, opts Options) (*Emulator, error) {
 		}
 	}
 	e.cmd.Stdout, e.cmd.Stderr = e.logs, e.logs
-	e.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := startLocked(e.cmd, func() { e.logs.flush(); close(e.done) }); err != nil {
+	if err := proc.Start(e.cmd, func() { e.logs.flush(); close(e.done) }); err != nil {
 		return nil, err
 	}
 	if err := e.waitListening(ctx, addr); err != nil {
@@ -243,16 +242,10 @@ func (e *Emulator) InitDurations() []time.Duration { return e.logs.inits() }
 // Close stops the RIE and the function and waits until both are gone.
 func (e *Emulator) Close() {
 	e.close.Do(func() {
-		kids := children(e.cmd.Process.Pid)
-		_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-e.done:
-		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
-			<-e.done
-		}
+		kids := proc.Descendants(e.cmd.Process.Pid)
+		proc.StopGroup(e.cmd.Process.Pid, e.done, 5*time.Second)
 		for _, k := range kids { // the function runs in its own process group
-			k.kill()
+			k.Kill()
 		}
 		e.client.CloseIdleConnections()
 	})
@@ -261,9 +254,9 @@ func (e *Emulator) Close() {
 // FunctionPID is the process ID of the running function, or 0 before the
 // first invoke (and while it is being restarted).
 func (e *Emulator) FunctionPID() int {
-	for _, c := range children(e.cmd.Process.Pid) {
-		if exe, err := os.Readlink("/proc/" + strconv.Itoa(c.pid) + "/exe"); err == nil && exe == e.bootstrap {
-			return c.pid
+	for _, c := range proc.Descendants(e.cmd.Process.Pid) {
+		if exe, err := os.Readlink("/proc/" + strconv.Itoa(c.PID) + "/exe"); err == nil && exe == e.bootstrap {
+			return c.PID
 		}
 	}
 	return 0
@@ -279,24 +272,4 @@ func freeAddr() (string, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
-}
-
-// startLocked starts cmd from a goroutine locked to its OS thread for the
-// child's whole life, then calls exited once the child is gone. Pdeathsig
-// fires when the creating thread ends, and Go may end an idle thread at any
-// time (go.dev/issue/27505): without the lock the child could be killed
-// while in use.
-func startLocked(cmd *exec.Cmd, exited func()) error {
-	started := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with the child
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		_ = cmd.Wait()
-		exited()
-	}()
-	return <-started
 }

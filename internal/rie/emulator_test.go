@@ -5,13 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/trulience-token/trulience-token/internal/proc"
 )
 
 // echo starts the testdata echo function under the RIE for one test.
@@ -34,7 +33,7 @@ func echo(t *testing.T, opts Options) *Emulator {
 func TestInvoke(t *testing.T) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "developer-secret-must-not-leak")
 	t.Setenv("LEAKY", "1")
-	var out syncBuffer
+	var out proc.Buffer
 	e := echo(t, Options{Env: map[string]string{"FOO": "bar", "LOG_LEVEL": "debug"}, Stdout: &out, Timeout: 2 * time.Second})
 	ctx := context.Background()
 
@@ -143,32 +142,21 @@ func TestCloseLeavesNothing(t *testing.T) {
 	if _, err := e.Invoke(context.Background(), []byte(`{}`)); err != nil {
 		t.Fatal(err)
 	}
-	kids := children(e.cmd.Process.Pid)
+	kids := proc.Descendants(e.cmd.Process.Pid)
 	if len(kids) == 0 || e.FunctionPID() == 0 {
 		t.Fatal("no function process under the RIE")
 	}
-	pids := append([]proc{{e.cmd.Process.Pid, startTime(e.cmd.Process.Pid)}}, kids...)
+	pids := append([]proc.Process{proc.Find(e.cmd.Process.Pid)}, kids...)
 	e.Close()
 	deadline := time.Now().Add(2 * time.Second)
 	for _, p := range pids {
-		for alive(p) && time.Now().Before(deadline) {
+		for p.Alive() && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
-		if alive(p) {
-			t.Errorf("process %d still running after Close", p.pid)
+		if p.Alive() {
+			t.Errorf("process %d still running after Close", p.PID)
 		}
 	}
-}
-
-// alive reports whether p runs (a zombie awaiting its reaper does not count).
-func alive(p proc) bool {
-	if startTime(p.pid) != p.start {
-		return false
-	}
-	b, _ := os.ReadFile("/proc/" + strconv.Itoa(p.pid) + "/stat")
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i >= 0 && len(s) > i+2 && s[i+2] != 'Z' && syscall.Kill(p.pid, 0) == nil
 }
 
 func TestParseReport(t *testing.T) {
@@ -180,24 +168,6 @@ func TestParseReport(t *testing.T) {
 	if _, ok := parseReport("START RequestId: abc"); ok {
 		t.Error("parsed a START line")
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes and reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestAbandonedInvoke: a caller that gives up does not make the next

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,6 +26,10 @@ type dialer struct {
 	at   time.Time
 }
 
+// takenKey marks a call's context with an *atomic.Bool that take sets when
+// it hands that call's dial the connection Preconnect opened.
+type takenKey struct{}
+
 func newDialer() *dialer {
 	return &dialer{
 		// The timeout covers the TCP and the TLS handshakes together.
@@ -35,7 +40,7 @@ func newDialer() *dialer {
 
 // DialContext opens a plain TCP connection (http:// on loopback).
 func (d *dialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	if c := d.take(addr); c != nil {
+	if c := d.take(ctx, addr); c != nil {
 		return c, nil
 	}
 	return d.net.DialContext(ctx, network, addr)
@@ -44,13 +49,13 @@ func (d *dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 // DialTLSContext opens a connection past the TLS handshake, verified
 // against the system roots.
 func (d *dialer) DialTLSContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	if c := d.take(addr); c != nil {
+	if c := d.take(ctx, addr); c != nil {
 		return c, nil
 	}
 	return (&tls.Dialer{NetDialer: d.net, Config: d.tls}).DialContext(ctx, network, addr)
 }
 
-func (d *dialer) take(addr string) net.Conn {
+func (d *dialer) take(ctx context.Context, addr string) net.Conn {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	c := d.next
@@ -61,6 +66,9 @@ func (d *dialer) take(addr string) net.Conn {
 	if time.Since(d.at) > preconnectMaxAge {
 		c.Close()
 		return nil
+	}
+	if taken, ok := ctx.Value(takenKey{}).(*atomic.Bool); ok {
+		taken.Store(true)
 	}
 	return c
 }

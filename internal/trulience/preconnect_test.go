@@ -83,3 +83,60 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestPreconnectClosedByServer: a server may close a connection that
+// carried no request (an idle or header timeout) before the first call
+// uses it. The call must then get its token over a new connection, and
+// Trulience must see the request once.
+func TestPreconnectClosedByServer(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		tls, http2 bool
+	}{
+		{"http on loopback", false, false},
+		{"https", true, false},
+		{"https h2", true, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var closed, calls atomic.Int32
+			var opened atomic.Pointer[net.Conn]
+			s := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				calls.Add(1)
+				reply(http.StatusOK, okBody)(w, r)
+			}))
+			s.Config.ConnState = func(c net.Conn, st http.ConnState) {
+				switch st {
+				case http.StateNew:
+					opened.CompareAndSwap(nil, &c)
+				case http.StateClosed:
+					closed.Add(1)
+				}
+			}
+			s.EnableHTTP2 = tt.http2
+			if tt.tls {
+				s.StartTLS()
+			} else {
+				s.Start()
+			}
+			t.Cleanup(s.Close)
+			c := NewClient(s.URL, time.Second)
+			if tt.tls {
+				roots := x509.NewCertPool()
+				roots.AddCert(s.Certificate())
+				c.dialer.tls.RootCAs = roots
+			}
+			if err := c.Preconnect(context.Background()); err != nil {
+				t.Fatalf("Preconnect: %v", err)
+			}
+			waitFor(t, func() bool { return opened.Load() != nil })
+			(*opened.Load()).Close() // as an idle or header timeout would
+			waitFor(t, func() bool { return closed.Load() == 1 })
+			if _, err := c.GenerateToken(context.Background(), testKey, Request{AvatarID: testAvatar}); err != nil {
+				t.Fatalf("GenerateToken over a connection the server closed: %v", err)
+			}
+			if n := calls.Load(); n != 1 {
+				t.Errorf("Trulience got %d requests, want 1", n)
+			}
+		})
+	}
+}

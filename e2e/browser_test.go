@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -21,6 +20,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/trulience-token/trulience-token/internal/localstack"
+	"github.com/trulience-token/trulience-token/internal/proc"
 )
 
 // siteDir is the example static site, relative to this package.
@@ -201,7 +201,7 @@ func startStack(t *testing.T) stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &lockedBuffer{}
+	logs := &proc.Buffer{}
 	s, err := localstack.Start(context.Background(), localstack.Options{SiteDir: dir, Log: logs})
 	if err != nil {
 		t.Fatalf("start the local stack: %v", err)
@@ -226,24 +226,6 @@ func startStack(t *testing.T) stack {
 		wasMinted: s.StandIn.WasMinted,
 		log:       logs.String,
 	}
-}
-
-// lockedBuffer collects the stack's log lines from several goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // redact is site/token.js's redact: the part of a token the page may show.

@@ -4,7 +4,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -12,16 +11,16 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/trulience-token/trulience-token/internal/localstack"
+	"github.com/trulience-token/trulience-token/internal/proc"
 )
 
 // harness is one local stack for one test, with its log.
 type harness struct {
 	*localstack.Stack
-	log *logBuf // front door, site and everything the function and RIE printed
+	log *proc.Buffer // front door, site and everything the function and RIE printed
 }
 
 // newHarness starts the local stack against moto_server. Without
@@ -34,7 +33,7 @@ func newHarness(t *testing.T, opts localstack.Options) *harness {
 		}
 		t.Skip("skipping end-to-end test: moto_server not on PATH (pip install 'moto[server]'; REQUIRE_INTEGRATION=1 makes this a failure)")
 	}
-	h := &harness{log: &logBuf{}}
+	h := &harness{log: &proc.Buffer{}}
 	opts.SecretsManager = localstack.SMMoto
 	opts.Log = h.log
 	opts.Verbose = true
@@ -115,22 +114,4 @@ func (r reply) code() string {
 	var e errorBody
 	_ = json.Unmarshal(r.body, &e)
 	return e.Error.Code
-}
-
-// logBuf collects log output from several goroutines.
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trulience-token/trulience-token/internal/proc"
 	"github.com/trulience-token/trulience-token/internal/standin"
 )
 
@@ -79,26 +80,8 @@ func readProc(t *testing.T, pid int) procStats {
 		t.Fatalf("listing the function's fds: %v", err)
 	}
 	s.fds = len(fds)
-	s.start = procStart(pid)
+	s.start = proc.StartTime(pid)
 	return s
-}
-
-// procStart is field 22 of /proc/pid/stat (start time), "" when pid is gone.
-func procStart(pid int) string {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return ""
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return ""
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 20 {
-		return ""
-	}
-	return f[19]
 }
 
 // TestSoak sends thousands of invocations (SOAK=1: 20000; otherwise 3000;
@@ -174,7 +157,7 @@ func TestSoak(t *testing.T) {
 	t.Logf("Trulience: %d calls over %d connection(s); Secrets Manager: %d GetSecretValue in %v (SECRET_TTL %v)",
 		f.sin.Calls(), f.sin.Connections(), gets, elapsed.Round(time.Millisecond), ttl)
 
-	if st := procStart(pid); st == "" || st != startStats.start {
+	if st := proc.StartTime(pid); st == "" || st != startStats.start {
 		t.Errorf("the function process %d is gone or was replaced: it crashed or timed out", pid)
 	}
 	if inits := len(f.emu.InitDurations()); inits != 1 {

@@ -1,23 +1,22 @@
 package localstack
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/trulience-token/trulience-token/internal/localsm"
+	"github.com/trulience-token/trulience-token/internal/proc"
 	"github.com/trulience-token/trulience-token/internal/standin"
 )
 
 func TestStack(t *testing.T) {
 	for _, sm := range []string{SMLocalSM, SMAuto} {
 		t.Run("sm="+sm, func(t *testing.T) {
-			var logs syncBuffer
+			var logs proc.Buffer
 			s, err := Start(context.Background(), Options{SecretsManager: sm, Log: &logs, Env: map[string]string{"LOG_LEVEL": "debug"}})
 			if err != nil {
 				t.Fatal(err)
@@ -84,23 +83,6 @@ func TestBusyPort(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "front door") {
 		t.Errorf("second stack on the same port: %v", err)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestReal runs Real mode with the caller's environment aimed at local peers:

@@ -6,17 +6,16 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/trulience-token/trulience-token/internal/proc"
 	"github.com/trulience-token/trulience-token/internal/rie"
 )
 
@@ -97,7 +96,7 @@ func TestSignalStopsEverything(t *testing.T) {
 		t.Errorf("the printed curl line got %d", resp.StatusCode)
 	}
 
-	kids := descendants(cmd.Process.Pid)
+	kids := proc.Descendants(cmd.Process.Pid)
 	if len(kids) < 2 {
 		t.Errorf("expected the RIE and the function under the command, found %v", kids)
 	}
@@ -112,35 +111,9 @@ func TestSignalStopsEverything(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("still running 15s after SIGINT")
 	}
-	for _, pid := range kids {
-		if syscall.Kill(pid, 0) == nil && !zombie(pid) {
-			t.Errorf("process %d left running", pid)
+	for _, p := range kids {
+		if p.Alive() {
+			t.Errorf("process %d left running", p.PID)
 		}
 	}
-}
-
-// descendants lists the process tree under pid (Linux /proc).
-func descendants(pid int) []int {
-	var out []int
-	tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/children")
-	for _, task := range tasks {
-		b, _ := os.ReadFile(task)
-		for _, f := range strings.Fields(string(b)) {
-			if c, err := strconv.Atoi(f); err == nil {
-				out = append(out, c)
-				out = append(out, descendants(c)...)
-			}
-		}
-	}
-	return out
-}
-
-func zombie(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return true
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i < 0 || len(s) < i+3 || s[i+2] == 'Z'
 }

@@ -3,8 +3,8 @@
 # The key is read from standard input only, so it never lands in shell
 # history or in any process's argument list.
 set -euo pipefail
-# AWS CLI v2 would pipe output through a pager; these scripts read it themselves.
-export AWS_PAGER=""
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
 	cat <<'EOF'
@@ -34,20 +34,6 @@ EOF
 die() {
 	printf 'put-api-key: %s\n' "$*" >&2
 	exit 1
-}
-
-need_value() {
-	[[ $# -ge 2 && -n $2 ]] || die "$1 needs a value (see --help)"
-}
-
-# default_stack_name prints stack_name from samconfig.toml beside the scripts.
-default_stack_name() {
-	local config name=""
-	config="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/samconfig.toml"
-	if [[ -f $config ]]; then
-		name=$(sed -n 's/^[[:space:]]*stack_name[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' "$config" | head -n 1)
-	fi
-	printf '%s\n' "${name:-trulience-token}"
 }
 
 stack_name=""

@@ -28,15 +28,15 @@ func TestHelp(t *testing.T) {
 	}
 }
 
-// TestShellcheck runs shellcheck on the scripts when it is installed
-// (Debian's shellcheck package).
+// TestShellcheck runs shellcheck on the scripts and the lib.sh they source,
+// when it is installed (Debian's shellcheck package).
 func TestShellcheck(t *testing.T) {
 	bin, err := exec.LookPath("shellcheck")
 	if err != nil {
 		t.Skip("shellcheck not installed")
 	}
 	args := []string{"--severity=style"}
-	for _, name := range shellScripts {
+	for _, name := range append(shellScripts, "lib.sh") {
 		args = append(args, filepath.Join(repoRoot(t), "scripts", name))
 	}
 	if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {

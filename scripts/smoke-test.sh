@@ -4,8 +4,8 @@
 # check and a PASS/FAIL summary; exits non-zero when a check fails. Never
 # prints the token itself.
 set -euo pipefail
-# AWS CLI v2 would pipe output through a pager; these scripts read it themselves.
-export AWS_PAGER=""
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
 	cat <<'EOF'
@@ -40,19 +40,6 @@ EOF
 die() {
 	printf 'smoke-test: %s\n' "$*" >&2
 	exit 2
-}
-
-need_value() {
-	[[ $# -ge 2 && -n $2 ]] || die "$1 needs a value (see --help)"
-}
-
-default_stack_name() {
-	local config name=""
-	config="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/samconfig.toml"
-	if [[ -f $config ]]; then
-		name=$(sed -n 's/^[[:space:]]*stack_name[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' "$config" | head -n 1)
-	fi
-	printf '%s\n' "${name:-trulience-token}"
 }
 
 stack_name=""

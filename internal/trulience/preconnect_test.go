@@ -32,21 +32,7 @@ func TestPreconnect(t *testing.T) {
 					conns.Add(1)
 				}
 			}
-			if tt.tls {
-				s.StartTLS()
-			} else {
-				s.Start()
-			}
-			t.Cleanup(s.Close)
-			c := NewClient(s.URL, time.Second)
-			if tt.tls {
-				roots := x509.NewCertPool()
-				roots.AddCert(s.Certificate())
-				c.dialer.tls.RootCAs = roots
-			}
-			if err := c.Preconnect(context.Background()); err != nil {
-				t.Fatalf("Preconnect: %v", err)
-			}
+			c := preconnected(t, s, tt.tls)
 			waitFor(t, func() bool { return conns.Load() == tt.wantBefore })
 			c.dialer.at = c.dialer.at.Add(-tt.age)
 			if _, err := c.GenerateToken(context.Background(), testKey, Request{AvatarID: testAvatar}); err != nil {
@@ -70,6 +56,28 @@ func TestPreconnectFailureLeavesCallsAlone(t *testing.T) {
 	if _, err := c.GenerateToken(context.Background(), testKey, Request{AvatarID: testAvatar}); err != nil {
 		t.Fatalf("GenerateToken after a failed Preconnect: %v", err)
 	}
+}
+
+// preconnected starts s (with TLS when useTLS) until the test ends, and
+// returns a client that trusts it and has preconnected to it.
+func preconnected(t *testing.T, s *httptest.Server, useTLS bool) *Client {
+	t.Helper()
+	if useTLS {
+		s.StartTLS()
+	} else {
+		s.Start()
+	}
+	t.Cleanup(s.Close)
+	c := NewClient(s.URL, time.Second)
+	if useTLS {
+		roots := x509.NewCertPool()
+		roots.AddCert(s.Certificate())
+		c.dialer.tls.RootCAs = roots
+	}
+	if err := c.Preconnect(context.Background()); err != nil {
+		t.Fatalf("Preconnect: %v", err)
+	}
+	return c
 }
 
 // waitFor polls cond for up to a second: the server counts a connection
@@ -113,21 +121,7 @@ func TestPreconnectClosedByServer(t *testing.T) {
 				}
 			}
 			s.EnableHTTP2 = tt.http2
-			if tt.tls {
-				s.StartTLS()
-			} else {
-				s.Start()
-			}
-			t.Cleanup(s.Close)
-			c := NewClient(s.URL, time.Second)
-			if tt.tls {
-				roots := x509.NewCertPool()
-				roots.AddCert(s.Certificate())
-				c.dialer.tls.RootCAs = roots
-			}
-			if err := c.Preconnect(context.Background()); err != nil {
-				t.Fatalf("Preconnect: %v", err)
-			}
+			c := preconnected(t, s, tt.tls)
 			waitFor(t, func() bool { return opened.Load() != nil })
 			(*opened.Load()).Close() // as an idle or header timeout would
 			waitFor(t, func() bool { return closed.Load() == 1 })

@@ -105,6 +105,12 @@ func (w *argvWatch) check(t *testing.T, secret string) []string {
 		t.Error("saw no process in /proc")
 	}
 	for line := range w.seen {
+		// The script's own argument list (and its subshells') is its
+		// caller's: only "key as an argument" puts the key there, and the
+		// script must refuse it.
+		if strings.Contains(line, "/scripts/put-api-key.sh ") {
+			continue
+		}
 		if strings.Contains(line, secret) {
 			t.Errorf("the key is in the process list: %s", line)
 		}

@@ -67,7 +67,6 @@ func newHTTPClient(d *dialer) *http.Client {
 			DialTLSContext:         d.DialTLSContext,
 			TLSClientConfig:        d.tls, // used by DialTLSContext
 			TLSHandshakeTimeout:    3 * time.Second,
-			ForceAttemptHTTP2:      true,
 			MaxIdleConns:           4,
 			MaxIdleConnsPerHost:    4,
 			IdleConnTimeout:        90 * time.Second,
@@ -82,20 +81,23 @@ func (c *Client) GenerateToken(ctx context.Context, key string, r Request) (Toke
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 
-	payload := requestBody(r)
-	resp, sent, stale, err := c.post(ctx, key, r.Origin, payload)
-	if stale {
-		// The connection opened during init was closed by the server before
-		// this first call could use it (an idle or header timeout): no byte
-		// came back, so the server dropped the request unread. Dial again.
-		resp, sent, _, err = c.post(ctx, key, r.Origin, payload)
-	}
-	var built *Error
-	if errors.As(err, &built) {
-		return Token{}, built
-	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(requestBody(r)))
 	if err != nil {
-		return Token{}, transportError(ctx, err, sent)
+		return Token{}, &Error{Kind: KindTransport, Detail: "building request: " + err.Error()}
+	}
+	req.Header["X-Api-Key"] = []string{key}
+	req.Header["Content-Type"] = []string{"application/json"}
+	req.Header["Accept"] = []string{"application/json"}
+	req.Header["User-Agent"] = []string{UserAgent}
+	if r.Origin != "" {
+		req.Header["Origin"] = []string{r.Origin}
+	}
+	var sent atomic.Bool // set from the transport's writer goroutine
+	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteHeaders: func() { sent.Store(true) }}))
+
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return Token{}, transportError(ctx, err, sent.Load())
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
@@ -112,34 +114,6 @@ func (c *Client) GenerateToken(ctx context.Context, key string, r Request) (Toke
 		return Token{}, &Error{Kind: KindBadResponse, Status: resp.StatusCode, Sent: true, Detail: "body larger than 64 KiB"}
 	}
 	return parseToken(body, r.AvatarID)
-}
-
-// post sends one request. stale reports a failure on the connection opened
-// by Preconnect before any byte of an answer arrived.
-func (c *Client) post(ctx context.Context, key, origin string, body []byte) (resp *http.Response, sent, stale bool, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
-	if err != nil {
-		return nil, false, false, &Error{Kind: KindTransport, Detail: "building request: " + err.Error()}
-	}
-	req.Header["X-Api-Key"] = []string{key}
-	req.Header["Content-Type"] = []string{"application/json"}
-	req.Header["Accept"] = []string{"application/json"}
-	req.Header["User-Agent"] = []string{UserAgent}
-	if origin != "" {
-		req.Header["Origin"] = []string{origin}
-	}
-	// Set from the transport's goroutines.
-	var wrote, preconnected, answered atomic.Bool
-	ctx = context.WithValue(ctx, takenKey{}, &preconnected)
-	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		WroteHeaders:         func() { wrote.Store(true) },
-		GotFirstResponseByte: func() { answered.Store(true) },
-	}))
-	resp, err = c.http.Do(req)
-	if err != nil {
-		return nil, wrote.Load(), preconnected.Load() && !answered.Load() && ctx.Err() == nil, err
-	}
-	return resp, true, false, nil
 }
 
 // requestBody encodes {"avatar_id": …, "expire_at": …} without reflection;

@@ -3,10 +3,10 @@ package trulience
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"net"
 	"net/url"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -26,21 +26,19 @@ type dialer struct {
 	at   time.Time
 }
 
-// takenKey marks a call's context with an *atomic.Bool that take sets when
-// it hands that call's dial the connection Preconnect opened.
-type takenKey struct{}
-
 func newDialer() *dialer {
 	return &dialer{
 		// The timeout covers the TCP and the TLS handshakes together.
 		net: &net.Dialer{Timeout: 3 * time.Second, KeepAlive: 30 * time.Second},
-		tls: &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}},
+		// HTTP/1.1: one request at a time per container needs no more, and
+		// an h2 server's first frame would defeat the check in alive.
+		tls: &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}},
 	}
 }
 
 // DialContext opens a plain TCP connection (http:// on loopback).
 func (d *dialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	if c := d.take(ctx, addr); c != nil {
+	if c := d.take(addr); c != nil {
 		return c, nil
 	}
 	return d.net.DialContext(ctx, network, addr)
@@ -49,13 +47,13 @@ func (d *dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 // DialTLSContext opens a connection past the TLS handshake, verified
 // against the system roots.
 func (d *dialer) DialTLSContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	if c := d.take(ctx, addr); c != nil {
+	if c := d.take(addr); c != nil {
 		return c, nil
 	}
 	return (&tls.Dialer{NetDialer: d.net, Config: d.tls}).DialContext(ctx, network, addr)
 }
 
-func (d *dialer) take(ctx context.Context, addr string) net.Conn {
+func (d *dialer) take(addr string) net.Conn {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	c := d.next
@@ -63,14 +61,30 @@ func (d *dialer) take(ctx context.Context, addr string) net.Conn {
 		return nil
 	}
 	d.next = nil
-	if time.Since(d.at) > preconnectMaxAge {
+	if time.Since(d.at) > preconnectMaxAge || !alive(c) {
 		c.Close()
 		return nil
 	}
-	if taken, ok := ctx.Value(takenKey{}).(*atomic.Bool); ok {
-		taken.Store(true)
-	}
 	return c
+}
+
+// alive reports whether the server has not closed c while it waited unused
+// (an idle or header timeout). It reads with a 1 ms deadline: a live
+// HTTP/1.1 connection has nothing to read and times out; a closed one
+// answers EOF at once. Bytes the server sent unasked also count as dead,
+// since they would be lost. (HTTP/1.1 only, hence the ALPN list: an h2
+// server speaks first.) A read timeout leaves a tls.Conn usable.
+func alive(c net.Conn) bool {
+	if c.SetReadDeadline(time.Now().Add(time.Millisecond)) != nil {
+		return false
+	}
+	var b [1]byte
+	n, err := c.Read(b[:])
+	var ne net.Error
+	if n > 0 || !errors.As(err, &ne) || !ne.Timeout() {
+		return false
+	}
+	return c.SetReadDeadline(time.Time{}) == nil
 }
 
 // Preconnect opens the connection the first call will use, so that call

@@ -103,7 +103,7 @@ func TestPreconnectClosedByServer(t *testing.T) {
 	}{
 		{"http on loopback", false, false},
 		{"https", true, false},
-		{"https h2", true, true},
+		{"https, the server offers h2", true, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var closed, calls atomic.Int32

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -88,16 +89,6 @@ func Start(ctx context.Context, opts Options) (*Emulator, error) {
 	if _, err := os.Stat(bootstrap); err != nil {
 		return nil, fmt.Errorf("rie: bootstrap: %w", err)
 	}
-	addr := opts.Addr
-	if addr == "" {
-		if addr, err = freeAddr(); err != nil {
-			return nil, err
-		}
-	}
-	apiAddr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
 	timeout := int((opts.Timeout + time.Second - 1) / time.Second)
 	if timeout <= 0 {
 		timeout = 30
@@ -110,10 +101,34 @@ func Start(ctx context.Context, opts Options) (*Emulator, error) {
 	maps.Copy(env, opts.Env)
 	env["AWS_LAMBDA_FUNCTION_TIMEOUT"] = strconv.Itoa(timeout)
 
+	// A free port found here can be taken by another process before the RIE
+	// binds it (tests run in parallel): then the RIE exits at once, and the
+	// start is tried again on new ports.
+	for attempt := 1; ; attempt++ {
+		addr := opts.Addr
+		if addr == "" {
+			if addr, err = freeAddr(); err != nil {
+				return nil, err
+			}
+		}
+		apiAddr, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		e, err := launch(ctx, bin, bootstrap, addr, apiAddr, level, env, opts.Stdout)
+		if err != nil && attempt < 5 && strings.Contains(err.Error(), "address already in use") {
+			continue
+		}
+		return e, err
+	}
+}
+
+// launch starts one RIE on addr (invocations) and apiAddr (the Runtime API).
+func launch(ctx context.Context, bin, bootstrap, addr, apiAddr, level string, env map[string]string, stdout io.Writer) (*Emulator, error) {
 	e := &Emulator{
 		URL:       "http://" + addr,
 		bootstrap: bootstrap,
-		logs:      newLogSink(opts.Stdout),
+		logs:      newLogSink(stdout),
 		client:    &http.Client{},
 		done:      make(chan struct{}),
 		busy:      make(chan struct{}, 1),

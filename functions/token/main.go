@@ -35,6 +35,17 @@ func main() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), initTimeout)
 	defer cancel()
+
+	// Init overlaps its three waits: the connection to Trulience opens while
+	// the AWS SDK loads its configuration, and the key is read while both
+	// finish, so the first request waits for none of them.
+	api := trulience.NewClient(cfg.APIURL, cfg.UpstreamTimeout)
+	var ready sync.WaitGroup
+	ready.Go(func() {
+		if err := api.Preconnect(ctx); err != nil {
+			log.Warn("connecting to Trulience during init failed; the first request will try again", "error", err.Error())
+		}
+	})
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		log.Error("loading the AWS SDK configuration failed: every request will be answered 500 internal_error", "error", err.Error())
@@ -42,19 +53,9 @@ func main() {
 		return
 	}
 	keys := secret.New(secretsmanager.NewFromConfig(awsCfg), cfg.SecretID, cfg.SecretTTL, log)
-
-	// During init, read the key and open the connection to Trulience at the
-	// same time, so the first request waits for neither.
-	api := trulience.NewClient(cfg.APIURL, cfg.UpstreamTimeout)
-	var ready sync.WaitGroup
 	ready.Go(func() {
 		if _, err := keys.Key(ctx); err != nil {
 			log.Warn("reading the API key during init failed; the first request will try again", "error", err.Error())
-		}
-	})
-	ready.Go(func() {
-		if err := api.Preconnect(ctx); err != nil {
-			log.Warn("connecting to Trulience during init failed; the first request will try again", "error", err.Error())
 		}
 	})
 	h := handler.New(cfg, &token.Service{Keys: keys, API: api, Log: log}, log)

@@ -87,10 +87,11 @@ func coldRows(ctx context.Context, fn, ref, refSecret string, peers *bench.Peers
 			Value:  fmt.Sprintf("%s (%s)", ms(bench.Median(sm)), peers.SecretsManager),
 		},
 		{
+			// Context, not a budget: the Trulience connection opens in
+			// parallel and may end after GetSecretValue, so this remainder
+			// counts its tail; the init row above is what a visitor waits.
 			Figure: "  init without the Secrets Manager wait",
 			Value:  fmt.Sprintf("%s (client-only reference %s, %.2f×)", ms(bench.Median(own)), ms(r), float64(bench.Median(own))/float64(r)),
-			Budget: fmt.Sprintf("≤ %.1f× client-only reference", initBudget),
-			OK:     float64(bench.Median(own))/float64(r) <= initBudget,
 		},
 		{Figure: "first invocation, median (REPORT Duration − init)", Value: ms(bench.Median(first))},
 	}

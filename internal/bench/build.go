@@ -4,10 +4,10 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
+
+	"github.com/trulience-token/trulience-token/internal/rie"
 )
 
 // MinimalPackage is the reference Lambda: AWS SDK config, a Secrets Manager
@@ -19,18 +19,9 @@ const MinimalPackage = "./internal/bench/testdata/minimal"
 const MinimalSecretPackage = "./internal/bench/testdata/minimalsecret"
 
 // Build compiles pkg (relative to the module root dir) for linux/goarch with
-// the deployment's flags into out: CGO_ENABLED=0, -tags lambda.norpc,
-// -trimpath, -ldflags="-s -w".
+// the deployment's flags into out.
 func Build(ctx context.Context, dir, pkg, goarch, out string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("go build %s (GOARCH=%s): %w\n%s", pkg, goarch, err, stderr.String())
-	}
-	return nil
+	return rie.GoBuild(ctx, dir, pkg, "linux", goarch, out)
 }
 
 // ZipSize is the size of a zip archive holding the file at path as an

@@ -39,16 +39,27 @@ func BuildPackage(ctx context.Context, pkg, outDir string) (string, error) {
 	// Build beside the target and rename, so a process running the old
 	// binary (another test package) never sees a half-written file.
 	tmp := out + ".tmp" + strconv.Itoa(os.Getpid())
-	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", tmp, pkg)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
+	if err := GoBuild(ctx, root, pkg, runtime.GOOS, runtime.GOARCH, tmp); err != nil {
+		_ = os.Remove(tmp)
+		return "", fmt.Errorf("rie: %w", err)
+	}
+	return out, os.Rename(tmp, out)
+}
+
+// GoBuild compiles pkg (relative to the module root dir) for goos/goarch into
+// out with the deployment's flags, the same as the Makefile's
+// build-TokenFunction: CGO_ENABLED=0, -tags lambda.norpc, -trimpath,
+// -ldflags="-s -w".
+func GoBuild(ctx context.Context, dir, pkg, goos, goarch, out string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	if err := cmd.Run(); err != nil {
-		_ = os.Remove(tmp)
-		return "", fmt.Errorf("rie: go build %s: %w\n%s", pkg, err, stderr.String())
+		return fmt.Errorf("go build %s (%s/%s): %w\n%s", pkg, goos, goarch, err, stderr.String())
 	}
-	return out, os.Rename(tmp, out)
+	return nil
 }
 
 var cached struct {

@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"strconv"
+	"regexp"
 	"sync"
 	"testing"
 	"time"
@@ -30,45 +29,51 @@ type Moto struct {
 	closed sync.Once
 }
 
-// StartMoto starts `moto_server -H 127.0.0.1 -p <free port>` and waits until
-// it answers. Close stops it and everything it started.
+// StartMoto starts `moto_server -H 127.0.0.1 -p 0` and waits until it
+// answers. With port 0 moto binds a port itself and prints it, so no other
+// process can take the port between choosing and binding it (a free port
+// found beforehand could be taken by a parallel test's server, which would
+// then answer in moto's place). Close stops it and everything it started.
 func StartMoto(ctx context.Context) (*Moto, error) {
 	bin, err := exec.LookPath("moto_server")
 	if err != nil {
 		return nil, ErrNoMoto
 	}
-	var last error
-	for range 3 { // the free port may be taken between probe and bind
-		port, err := freePort()
-		if err != nil {
-			return nil, err
-		}
-		m := &Moto{URL: "http://127.0.0.1:" + strconv.Itoa(port), done: make(chan struct{})}
-		m.cmd = exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
-		m.cmd.Stdout, m.cmd.Stderr = &m.out, &m.out
-		if err := proc.Start(m.cmd, func() { close(m.done) }); err != nil {
-			return nil, err
-		}
-		if last = m.wait(ctx); last == nil {
-			return m, nil
-		}
-		m.Close()
-		if ctx.Err() != nil {
-			break
-		}
+	m := &Moto{done: make(chan struct{})}
+	m.cmd = exec.Command(bin, "-H", "127.0.0.1", "-p", "0")
+	m.cmd.Stdout, m.cmd.Stderr = &m.out, &m.out
+	if err := proc.Start(m.cmd, func() { close(m.done) }); err != nil {
+		return nil, err
 	}
-	return nil, last
+	if err := m.wait(ctx); err != nil {
+		m.Close()
+		return nil, err
+	}
+	return m, nil
 }
 
-// wait polls until moto answers, exits, or 30s pass.
+// runningOn matches the line in which moto (werkzeug) names its address.
+var runningOn = regexp.MustCompile(`Running on (http://127\.0\.0\.1:[0-9]+)`)
+
+// wait reads moto's address from its output, then polls until it answers,
+// exits, or 30s pass.
 func (m *Moto) wait(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, m.URL+"/moto-api/", nil)
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			resp.Body.Close()
-			return nil
+		if m.URL == "" {
+			if sub := runningOn.FindStringSubmatch(m.out.String()); sub != nil {
+				m.URL = sub[1]
+			}
+		}
+		if m.URL != "" {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, m.URL+"/moto-api/", nil)
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					return nil
+				}
+			}
 		}
 		select {
 		case <-m.done:
@@ -103,15 +108,6 @@ func MotoForTest(t testing.TB) *Moto {
 	}
 	t.Cleanup(m.Close)
 	return m
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // requireIntegration reports whether REQUIRE_INTEGRATION=1 (CI) turns a

@@ -161,7 +161,14 @@ func (e *Emulator) waitListening(ctx context.Context, addr string) error {
 	for {
 		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 			c.Close()
-			return nil
+			// Another process may hold addr; an RIE that could not bind
+			// its ports panics at once, so it must still be running.
+			select {
+			case <-e.done:
+				return fmt.Errorf("rie: aws-lambda-rie exited: %s", e.Logs())
+			case <-time.After(30 * time.Millisecond):
+				return nil
+			}
 		}
 		select {
 		case <-e.done:

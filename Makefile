@@ -36,10 +36,12 @@ lint: ## gofmt, go vet, staticcheck, shellcheck, cfn-lint
 	cfn-lint template.yaml
 
 local: ## Run everything on loopback: function under the RIE, Secrets Manager, Trulience stand-in, front door :3000, site :8000
-	$(GO) run ./scripts/local $(ARGS)
+	@$(GO) build -o bin/local ./scripts/local
+	@bin/local $(ARGS)
 
 invoke: ## Run EVENT=events/<name>.json through the bootstrap under the Lambda RIE, with local stand-ins
-	$(GO) run ./scripts/local -invoke "$(EVENT)"
+	@$(GO) build -o bin/local ./scripts/local
+	@bin/local -invoke "$(EVENT)"
 
 deploy: ## sam build && sam deploy (add GUIDED=1 the first time)
 	sam build

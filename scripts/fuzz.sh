@@ -17,7 +17,7 @@ set -euo pipefail
 fuzztime="${1:-10s}"
 case "$fuzztime" in
 -h | --help)
-	sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
 	exit 0
 	;;
 esac

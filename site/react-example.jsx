@@ -16,8 +16,9 @@ async function fetchToken(signal) {
     body: JSON.stringify({ avatar_id: AVATAR_ID }),
     signal,
   });
-  const data = await res.json();
-  if (!res.ok) throw new Error(`${data.error.message} (${data.error.code})`);
+  // API Gateway's own errors (429 throttling, 404) have no "error" object.
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(data.error ? `${data.error.message} (${data.error.code})` : `HTTP ${res.status}`);
   return data.jwt;
 }
 

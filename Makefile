@@ -8,9 +8,12 @@ ARTIFACTS_DIR ?= bin
 EVENT         ?= events/token-request.json
 STACK_NAME    ?= trulience-token
 FUZZTIME      ?= 10s
-RIE_VERSION   := v0.0.0-20261030222936-bef5c4ba774d
+VENV          := .venv
+PY            := $(VENV)/bin/python
+# The tests find moto, cfn-lint and (when installed there) the AWS CLI in .venv.
+export PATH   := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help build build-TokenFunction test lint local invoke deploy smoke fuzz soak bench tools clean
+.PHONY: help build build-TokenFunction test test-short lint darwin local invoke deploy smoke fuzz soak bench tools clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -22,25 +25,35 @@ build-TokenFunction: ## The target sam build calls: the arm64 bootstrap in $(ART
 	mkdir -p "$(ARTIFACTS_DIR)"
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/token
 
-test: tools ## Run every test: Go (race detector, RIE, moto, browser), the template's, cfn-lint
+test: tools ## Run every test: unit, integration (RIE, moto, browser), the template's, cfn-lint
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
-	python3 -m unittest discover -s tests/template
-	cfn-lint template.yaml
+	cd dev && $(GO) vet ./... && $(GO) test -race -count=1 ./...
+	$(PY) -m unittest discover -s dev/template
+	$(PY) -m cfnlint template.yaml
 
-lint: ## gofmt, go vet, staticcheck, shellcheck, cfn-lint
-	@out=$$(gofmt -l functions internal scripts e2e); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+test-short: ## The quick loop: unit tests and the fast integration tests (under a minute)
+	$(GO) test -count=1 ./...
+	cd dev && $(GO) test -short -count=1 ./...
+
+lint: tools darwin ## gofmt, go vet, staticcheck, shellcheck, cfn-lint
+	@out=$$(gofmt -l functions internal dev); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	cd dev && $(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
-	shellcheck scripts/*.sh .ci/run
-	cfn-lint template.yaml
+	cd dev && $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+	shellcheck scripts/*.sh dev/*.sh .ci/run
+	$(PY) -m cfnlint template.yaml
 
-local: ## Run everything on loopback: function under the RIE, Secrets Manager, Trulience stand-in, front door :3000, site :8000
-	@$(GO) build -o bin/local ./scripts/local
+darwin: ## Vet and build the development tools for macOS (arm64 and amd64)
+	cd dev && for arch in arm64 amd64; do GOOS=darwin GOARCH=$$arch $(GO) vet ./... && GOOS=darwin GOARCH=$$arch $(GO) build -o /dev/null ./cmd/... || exit 1; done
+
+local: tools-local ## Run everything on loopback: function under the RIE, moto, Trulience stand-in, front door :3000, site :8000
+	@cd dev && $(GO) build -o ../bin/local ./cmd/local
 	@bin/local $(ARGS)
 
-invoke: ## Run EVENT=events/<name>.json through the bootstrap under the Lambda RIE, with local stand-ins
-	@$(GO) build -o bin/local ./scripts/local
+invoke: tools-local ## Run EVENT=events/<name>.json through the bootstrap under the Lambda RIE, with local stand-ins
+	@cd dev && $(GO) build -o ../bin/local ./cmd/local
 	@bin/local -invoke "$(EVENT)"
 
 deploy: ## sam build && sam deploy (add GUIDED=1 the first time)
@@ -51,16 +64,19 @@ smoke: ## Smoke-test the deployed stack STACK_NAME (ORIGIN=https://your.site)
 	scripts/smoke-test.sh --stack-name "$(STACK_NAME)" $(if $(ORIGIN),--origin "$(ORIGIN)",)
 
 fuzz: ## Run each fuzz target for FUZZTIME (default 10s)
-	scripts/fuzz.sh "$(FUZZTIME)"
+	dev/fuzz.sh "$(FUZZTIME)"
 
-soak: ## 20,000 invocations through the RIE (SOAK_N=n to change); reports RSS, open files, connections
-	SOAK=1 $(GO) test -count=1 -run TestSoak -v ./e2e/hardening/
+soak: tools ## 20,000 invocations through the RIE (SOAK_N=n to change); reports RSS, open files, connections
+	cd dev && SOAK=1 $(GO) test -count=1 -run TestSoak -v ./e2e/hardening/
 
-bench: ## Print the performance table (size, init, latency, calls, memory) with budgets; ARGS=-short for a quick run
-	$(GO) run ./scripts/bench $(ARGS)
+bench: tools ## Print the performance table (size, init, latency, calls, memory) with budgets; ARGS=-short for a quick run
+	cd dev && $(GO) run ./cmd/bench $(ARGS)
 
-tools: ## Install what the tests need when missing (aws-lambda-rie, moto, cfn-lint, aws CLI, chromium)
-	@scripts/install-tools.sh
+tools: ## Install what the tests need when missing (.venv with moto and cfn-lint, aws-lambda-rie, chromium)
+	@dev/install-tools.sh
 
-clean: ## Remove build output
-	rm -rf bin .aws-sam
+tools-local:
+	@dev/install-tools.sh --local
+
+clean: ## Remove build output and the .venv
+	rm -rf bin .aws-sam $(VENV)

@@ -14,9 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/trulience-token/trulience-token/internal/config"
-	"github.com/trulience-token/trulience-token/internal/handler"
+	"github.com/trulience-token/trulience-token/internal/httpapi"
 	"github.com/trulience-token/trulience-token/internal/secret"
-	"github.com/trulience-token/trulience-token/internal/token"
+	"github.com/trulience-token/trulience-token/internal/mint"
 	"github.com/trulience-token/trulience-token/internal/trulience"
 )
 
@@ -30,7 +30,7 @@ func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	if err != nil {
 		log.Error("invalid configuration: every request will be answered 500 internal_error until it is fixed", "error", err.Error())
-		lambda.Start(handler.Misconfigured(err, log))
+		lambda.Start(httpapi.Misconfigured(err, log))
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), initTimeout)
@@ -49,7 +49,7 @@ func main() {
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		log.Error("loading the AWS SDK configuration failed: every request will be answered 500 internal_error", "error", err.Error())
-		lambda.Start(handler.Misconfigured(err, log))
+		lambda.Start(httpapi.Misconfigured(err, log))
 		return
 	}
 	keys := secret.New(secretsmanager.NewFromConfig(awsCfg), cfg.SecretID, cfg.SecretTTL, log)
@@ -58,7 +58,7 @@ func main() {
 			log.Warn("reading the API key during init failed; the first request will try again", "error", err.Error())
 		}
 	})
-	h := handler.New(cfg, &token.Service{Keys: keys, API: api, Log: log}, log)
+	h := httpapi.New(cfg, &mint.Service{Keys: keys, API: api, Log: log}, log)
 	ready.Wait()
 	lambda.Start(h)
 }

@@ -1,0 +1,110 @@
+package scripttest
+
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/trulience-token/trulience-token/dev/frontdoor"
+	"github.com/trulience-token/trulience-token/dev/moto"
+)
+
+// TestSmokeTest runs smoke-test.sh against the function behind a local API
+// Gateway stand-in, with the endpoint and origins read from a moto stack or
+// given on the command line, and checks its verdict and that it never prints
+// a token.
+func TestSmokeTest(t *testing.T) {
+	t.Parallel()
+	requireAWSCLI(t)
+	mt := moto.ForTest(t)
+	stack := startStack(t, mt, "", "", nil)
+	trulience, fn := stack.StandIn, stack.Function
+	api := httptest.NewServer(&frontdoor.Handler{Function: fn, Routes: []string{"POST /token"}})
+	t.Cleanup(api.Close)
+	endpoint := api.URL + "/token"
+
+	createStack(t, mt.URL, "trulience-token", map[string]string{
+		"TokenEndpoint":  endpoint,
+		"AllowedOrigins": exampleOrigin + ",https://www.example.com",
+	})
+	createStack(t, mt.URL, "other-site", map[string]string{
+		"TokenEndpoint":  endpoint,
+		"AllowedOrigins": "https://other.example",
+	})
+
+	cases := []struct {
+		name     string
+		args     []string
+		wantCode int
+		want     []string // lines the output must hold
+	}{
+		{
+			name: "from the stack",
+			args: []string{"--endpoint-url", mt.URL},
+			want: []string{
+				"PASS  token request answers 200",
+				"PASS  body carries a JWT (not shown)",
+				"PASS  Cache-Control: no-store",
+				"PASS  Access-Control-Allow-Origin: " + exampleOrigin,
+				"PASS  preflight answers 204",
+				"PASS  refused origin answers 403 origin_not_allowed",
+				"PASS  refused origin gets no Access-Control-Allow-Origin",
+				"PASS: 8 checks passed",
+			},
+		},
+		{
+			name: "url and origin given",
+			args: []string{"--url", endpoint, "--origin", exampleOrigin, "--avatar-id", exampleAvatar},
+			want: []string{"PASS: 8 checks passed"},
+		},
+		{
+			name: "server to server",
+			args: []string{"--url", endpoint, "--origin", "none"},
+			want: []string{"PASS  token request answers 200", "PASS: 6 checks passed"},
+		},
+		{
+			name:     "origin the function refuses",
+			args:     []string{"--stack-name", "other-site", "--endpoint-url", mt.URL},
+			wantCode: 1,
+			want: []string{
+				"FAIL  token request answers 403, want 200 (origin_not_allowed)",
+				"FAIL  body carries no JWT",
+				"PASS  refused origin answers 403",
+				"FAIL: 5 of 8 checks failed",
+			},
+		},
+		{
+			name:     "refused origin is allowed",
+			args:     []string{"--url", endpoint, "--origin", "none", "--refused-origin", exampleOrigin},
+			wantCode: 1,
+			want: []string{
+				"FAIL  refused origin answers 200, want 403",
+				"FAIL  refused origin gets Access-Control-Allow-Origin: " + exampleOrigin,
+				"FAIL: 2 of 6 checks failed",
+			},
+		},
+		{
+			name:     "no such stack",
+			args:     []string{"--stack-name", "never-deployed", "--endpoint-url", mt.URL},
+			wantCode: 2,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runScript(t, "smoke-test.sh", "", scriptEnv(), tc.args...)
+			if r.code != tc.wantCode {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, tc.wantCode, r.stdout, r.stderr)
+			}
+			for _, line := range tc.want {
+				if !strings.Contains(r.stdout, line) {
+					t.Errorf("output lacks %q:\n%s", line, r.stdout)
+				}
+			}
+			for _, tok := range trulience.Minted() {
+				if strings.Contains(r.stdout+r.stderr, tok.JWT) {
+					t.Fatal("the smoke test printed a token")
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,10 @@
+// Package standin is a local stand-in for the Trulience API's token endpoint
+// (POST /auth/generate-token), faithful to the facts in
+// shared/reference/trulience-api.md: the same request shape, the same error
+// codes and messages, and realistic HS256 JWTs.
+//
+// It records every request and every minted token so tests can assert what
+// the function sent and whether Trulience was called at all, and it accepts
+// injected faults (canned answers, delays, hangs, broken connections) to
+// exercise the function's retry and timeout paths.
+package trulience

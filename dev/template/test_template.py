@@ -1,0 +1,531 @@
+"""Checks what template.yaml deploys, after the real SAM transform.
+
+The template is transformed offline with aws-sam-translator (the library the
+AWS::Serverless transform runs), then the CloudFormation result is resolved
+for one set of parameter values the way CloudFormation would (conditions,
+Fn::If, AWS::NoValue, Ref, Fn::Sub, Fn::Split), so each test reads the
+resources a stack with those parameters really gets.
+
+Run (make test does): .venv/bin/python -m unittest discover -s dev/template -v
+"""
+
+import functools
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+import tomllib
+import unittest
+
+import boto3
+from samtranslator.parser.parser import Parser
+from samtranslator.translator.translator import Translator
+from samtranslator.yaml_helper import yaml_parse
+
+# The translator warns about usage metrics it would publish to CloudWatch; we publish none.
+logging.getLogger("samtranslator.metrics").setLevel(logging.ERROR)
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+TEMPLATE = os.path.join(ROOT, "template.yaml")
+SAMCONFIG = os.path.join(ROOT, "samconfig.toml")
+
+REGION = "eu-west-1"
+ACCOUNT = "123456789012"
+STACK = "trulience-token"
+PSEUDO = {
+    "AWS::Region": REGION,
+    "AWS::AccountId": ACCOUNT,
+    "AWS::StackName": STACK,
+    "AWS::Partition": "aws",
+    "AWS::URLSuffix": "amazonaws.com",
+}
+
+AVATAR = "4386676996480451678"
+ORIGINS = "http://localhost:8000,https://www.example.com"
+SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:trulience/api-key-AbC123"
+KMS_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+ENV_VARS = {
+    "TRULIENCE_SECRET_ID",
+    "TRULIENCE_API_URL",
+    "ALLOWED_AVATAR_IDS",
+    "ALLOWED_ORIGINS",
+    "SECRET_TTL",
+    "UPSTREAM_TIMEOUT",
+    "LOG_LEVEL",
+}
+
+
+class _NoValue:
+    """AWS::NoValue: the key or list item disappears."""
+
+
+NO_VALUE = _NoValue()
+
+
+def load_sam():
+    with open(TEMPLATE, encoding="utf-8") as f:
+        return yaml_parse(f.read())
+
+
+def transform(params):
+    """Returns the CloudFormation template SAM makes of template.yaml."""
+    sam = load_sam()
+    # sam build/package replace the local CodeUri with the uploaded artifact.
+    sam["Resources"]["TokenFunction"]["Properties"]["CodeUri"] = "s3://artifacts/token.zip"
+    translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=REGION))
+    return translator.translate(
+        sam,
+        parameter_values=dict(params),
+        passthrough_metadata=True,
+        get_managed_policy_map=dict,
+    )
+
+
+class Stack:
+    """The resources and outputs a stack gets for one set of parameter values."""
+
+    def __init__(self, **params):
+        self.cfn = transform(params)
+        self.params = {}
+        for name, spec in self.cfn["Parameters"].items():
+            if name in params:
+                self.params[name] = str(params[name])
+            elif "Default" in spec:
+                self.params[name] = str(spec["Default"])
+            else:
+                raise AssertionError(f"parameter {name} has no default and no value")
+        self.conditions = {}
+        for name in self.cfn.get("Conditions", {}):
+            self._condition(name)
+        self.resources = {}
+        for name, res in self.cfn["Resources"].items():
+            if "Condition" in res and not self._condition(res["Condition"]):
+                continue
+            self.resources[name] = res
+        self.resources = {name: self.resolve(res) for name, res in self.resources.items()}
+        self.outputs = {name: self.resolve(out["Value"]) for name, out in self.cfn.get("Outputs", {}).items()}
+
+    def _condition(self, name):
+        if name not in self.conditions:
+            self.conditions[name] = self._truth(self.cfn["Conditions"][name])
+        return self.conditions[name]
+
+    def _truth(self, node):
+        (fn, args), = node.items()
+        if fn == "Fn::Equals":
+            a, b = (self.resolve(x) for x in args)
+            return str(a) == str(b)
+        if fn == "Fn::Not":
+            return not self._truth(args[0])
+        if fn == "Fn::And":
+            return all(self._truth(x) for x in args)
+        if fn == "Fn::Or":
+            return any(self._truth(x) for x in args)
+        if fn == "Condition":
+            return self._condition(args)
+        raise AssertionError(f"unsupported condition function {fn}")
+
+    def _ref(self, name):
+        if name == "AWS::NoValue":
+            return NO_VALUE
+        if name in PSEUDO:
+            return PSEUDO[name]
+        if name in self.params:
+            return self.params[name]
+        if name not in self.resources:
+            raise AssertionError(f"Ref to {name}, which this stack does not create")
+        return {"Ref": name}
+
+    def _sub(self, text, variables):
+        def one(m):
+            key = m.group(1)
+            if key in variables:
+                value = self.resolve(variables[key])
+                return value if isinstance(value, str) else m.group(0)
+            if key in PSEUDO or key in self.params:
+                return self._ref(key)
+            if key.split(".")[0] not in self.resources:
+                raise AssertionError(f"Fn::Sub names {key}, which this stack does not create")
+            return m.group(0)
+
+        return re.sub(r"\$\{([^!}][^}]*)\}", one, text)
+
+    def resolve(self, node):
+        """Evaluates intrinsics the way CloudFormation would for these parameters."""
+        if isinstance(node, list):
+            items = [self.resolve(x) for x in node]
+            return [x for x in items if x is not NO_VALUE]
+        if not isinstance(node, dict):
+            return node
+        if len(node) == 1:
+            (key, value), = node.items()
+            if key == "Ref":
+                return self._ref(value)
+            if key == "Fn::If":
+                cond, yes, no = value
+                return self.resolve(yes if self._condition(cond) else no)
+            if key == "Fn::Split":
+                sep, text = value
+                text = self.resolve(text)
+                if isinstance(text, str):
+                    return text.split(sep)
+                return {"Fn::Split": [sep, text]}
+            if key == "Fn::Sub":
+                if isinstance(value, str):
+                    return self._sub(value, {})
+                return self._sub(value[0], value[1])
+            if key == "Fn::GetAtt":
+                target = value[0] if isinstance(value, list) else value.split(".")[0]
+                if target not in self.resources:
+                    raise AssertionError(f"Fn::GetAtt on {target}, which this stack does not create")
+                return node
+        out = {}
+        for key, value in node.items():
+            value = self.resolve(value)
+            if value is not NO_VALUE:
+                out[key] = value
+        return out
+
+    def props(self, name):
+        return self.resources[name]["Properties"]
+
+    def of_type(self, cfn_type):
+        return {n: r for n, r in self.resources.items() if r["Type"] == cfn_type}
+
+    def function(self):
+        return self.props("TokenFunction")
+
+    def role_statements(self):
+        role = self.props("TokenFunctionRole")
+        statements = []
+        for policy in role.get("Policies", []):
+            doc = policy["PolicyDocument"]
+            statements.extend(doc["Statement"])
+        return statements
+
+    def api_body(self):
+        return self.props("TokenApi")["Body"]
+
+    def stage(self):
+        (stage,) = self.of_type("AWS::ApiGatewayV2::Stage").values()
+        return stage["Properties"]
+
+
+def as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+# The four ways the secret can be wired: created or given, with or without a KMS key.
+SECRET_CASES = {
+    "created secret": dict(),
+    "created secret, KMS key": dict(KmsKeyArn=KMS_ARN),
+    "existing secret": dict(ExistingSecretArn=SECRET_ARN),
+    "existing secret, KMS key": dict(ExistingSecretArn=SECRET_ARN, KmsKeyArn=KMS_ARN),
+}
+
+
+def stack(**extra):
+    """The stack for the example site's avatar and origins, with extra parameter values."""
+    return _stack(tuple(sorted(extra.items())))
+
+
+@functools.lru_cache(maxsize=None)
+def _stack(extra):
+    params = {"AllowedAvatarIds": AVATAR, "AllowedOrigins": ORIGINS}
+    params.update(extra)
+    return Stack(**params)
+
+
+class SecretAccess(unittest.TestCase):
+    """The function's role can read exactly one secret, and decrypt only through it."""
+
+    def test_least_privilege(self):
+        for name, params in SECRET_CASES.items():
+            with self.subTest(name):
+                s = stack(**params)
+                creates = "ExistingSecretArn" not in params
+                secret = {"Ref": "TokenSecret"} if creates else SECRET_ARN
+                kms = params.get("KmsKeyArn")
+
+                self.assertEqual("TokenSecret" in s.resources, creates)
+                self.assertEqual(s.function()["Environment"]["Variables"]["TRULIENCE_SECRET_ID"], secret)
+                self.assertEqual(s.outputs["SecretArn"], secret)
+
+                statements = s.role_statements()
+                actions = sorted(a for st in statements for a in as_list(st["Action"]))
+                self.assertEqual(actions, sorted(["secretsmanager:GetSecretValue"] + (["kms:Decrypt"] if kms else [])))
+                for st in statements:
+                    self.assertEqual(st["Effect"], "Allow")
+                    self.assertNotIn("*", json.dumps(st["Resource"]), f"wildcard resource in {st}")
+                    self.assertNotIn("NotResource", st)
+                    self.assertNotIn("NotAction", st)
+
+                (read,) = [st for st in statements if st["Action"] == "secretsmanager:GetSecretValue"]
+                self.assertEqual(read["Resource"], secret)
+
+                decrypts = [st for st in statements if "kms:Decrypt" in as_list(st["Action"])]
+                if not kms:
+                    self.assertEqual(decrypts, [])
+                    continue
+                (decrypt,) = decrypts
+                self.assertEqual(decrypt["Resource"], kms)
+                self.assertEqual(
+                    decrypt["Condition"],
+                    {"StringEquals": {"kms:ViaService": f"secretsmanager.{REGION}.amazonaws.com"}},
+                )
+
+    def test_only_the_basic_execution_role_is_attached(self):
+        for name, params in SECRET_CASES.items():
+            with self.subTest(name):
+                s = stack(**params)
+                self.assertEqual(
+                    s.props("TokenFunctionRole")["ManagedPolicyArns"],
+                    ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"],
+                )
+                self.assertEqual(len(s.of_type("AWS::IAM::Role")), 1)
+                self.assertEqual(s.of_type("AWS::IAM::Policy"), {})
+
+    def test_created_secret_holds_a_placeholder_the_function_refuses(self):
+        for name, params in SECRET_CASES.items():
+            if "ExistingSecretArn" in params:
+                continue
+            with self.subTest(name):
+                secret = stack(**params).props("TokenSecret")
+                value = json.loads(secret["SecretString"])
+                self.assertEqual(set(value), {"api_key"})
+                self.assertFalse(value["api_key"].startswith("tru_"))
+                self.assertIn("scripts/put-api-key.sh", value["api_key"])
+                if "KmsKeyArn" in params:
+                    self.assertEqual(secret["KmsKeyId"], KMS_ARN)
+                else:
+                    self.assertNotIn("KmsKeyId", secret)
+
+
+class Function(unittest.TestCase):
+    """Runtime, build and configuration of the token function."""
+
+    def setUp(self):
+        self.s = stack(TrulienceApiUrl="https://api.example.test", LogLevel="debug")
+        self.fn = self.s.function()
+
+    def test_runtime(self):
+        self.assertEqual(self.fn["Runtime"], "provided.al2023")
+        self.assertEqual(self.fn["Architectures"], ["arm64"])
+        self.assertEqual(self.fn["Handler"], "bootstrap")
+        self.assertEqual(self.fn["MemorySize"], 128)
+        self.assertEqual(self.s.resources["TokenFunction"]["Metadata"], {"BuildMethod": "makefile"})
+
+    def test_timeout_leaves_room_for_one_retry_and_fits_the_http_api(self):
+        upstream = self.fn["Environment"]["Variables"]["UPSTREAM_TIMEOUT"]
+        m = re.fullmatch(r"(\d+)s", upstream)
+        self.assertIsNotNone(m, upstream)
+        self.assertGreater(self.fn["Timeout"], 2 * int(m.group(1)))
+        self.assertLess(self.fn["Timeout"], 30)
+
+    def test_environment(self):
+        env = self.fn["Environment"]["Variables"]
+        self.assertEqual(set(env), ENV_VARS)
+        self.assertEqual(env["TRULIENCE_API_URL"], "https://api.example.test")
+        self.assertEqual(env["ALLOWED_AVATAR_IDS"], AVATAR)
+        self.assertEqual(env["ALLOWED_ORIGINS"], ORIGINS)
+        self.assertEqual(env["LOG_LEVEL"], "debug")
+        self.assertEqual(env["SECRET_TTL"], "5m")
+
+    def test_defaults(self):
+        env = stack().function()["Environment"]["Variables"]
+        self.assertEqual(env["TRULIENCE_API_URL"], "https://trulience.com")
+        self.assertEqual(env["LOG_LEVEL"], "info")
+
+    def test_json_logs_to_its_own_group_with_retention(self):
+        s = stack(LogRetentionInDays=14)
+        logging = s.function()["LoggingConfig"]
+        self.assertEqual(logging["LogFormat"], "JSON")
+        self.assertEqual(logging["LogGroup"], {"Ref": "TokenFunctionLogGroup"})
+        self.assertEqual(s.props("TokenFunctionLogGroup")["RetentionInDays"], "14")
+
+    def test_invoked_only_by_its_route(self):
+        perms = self.s.of_type("AWS::Lambda::Permission")
+        self.assertEqual(len(perms), 1)
+        (perm,) = perms.values()
+        source = perm["Properties"]["SourceArn"]
+        self.assertEqual(perm["Properties"]["Principal"], "apigateway.amazonaws.com")
+        self.assertTrue(source.endswith("/POST/token"), source)
+
+
+class HttpApi(unittest.TestCase):
+    """The route, CORS, throttling and access logs of the HTTP API."""
+
+    def test_route(self):
+        body = stack().api_body()
+        self.assertEqual(list(body["paths"]), ["/token"])
+        self.assertEqual(list(body["paths"]["/token"]), ["post"])
+        integration = body["paths"]["/token"]["post"]["x-amazon-apigateway-integration"]
+        self.assertEqual(integration["type"], "aws_proxy")
+        self.assertEqual(integration["payloadFormatVersion"], "2.0")
+        self.assertIn("${TokenFunction.Arn}", json.dumps(integration["uri"]))
+
+    def test_cors_follows_the_origins_parameter(self):
+        cases = {
+            ORIGINS: ["http://localhost:8000", "https://www.example.com"],
+            "https://www.example.com": ["https://www.example.com"],
+            "*": ["*"],
+        }
+        for origins, want in cases.items():
+            with self.subTest(origins):
+                cors = stack(AllowedOrigins=origins).api_body()["x-amazon-apigateway-cors"]
+                self.assertEqual(cors["allowOrigins"], want)
+                self.assertEqual(cors["allowMethods"], ["POST"])
+                self.assertEqual([h.lower() for h in cors["allowHeaders"]], ["content-type"])
+                self.assertGreater(cors["maxAge"], 0)
+                self.assertFalse(cors.get("allowCredentials", False))
+
+    def test_no_cors_without_origins(self):
+        body = stack(AllowedOrigins="").api_body()
+        self.assertNotIn("x-amazon-apigateway-cors", body)
+        self.assertEqual(list(body["paths"]["/token"]), ["post"])
+
+    def test_throttling_follows_the_parameters(self):
+        defaults = stack().stage()["DefaultRouteSettings"]
+        self.assertEqual(defaults, {"ThrottlingBurstLimit": "20", "ThrottlingRateLimit": "10"})
+        custom = stack(ThrottlingBurstLimit=5, ThrottlingRateLimit=2).stage()["DefaultRouteSettings"]
+        self.assertEqual(custom, {"ThrottlingBurstLimit": "5", "ThrottlingRateLimit": "2"})
+
+    def test_default_stage_writes_access_logs_with_retention(self):
+        s = stack(LogRetentionInDays=7)
+        stage = s.stage()
+        self.assertEqual(stage["StageName"], "$default")
+        self.assertTrue(stage["AutoDeploy"])
+        logs = stage["AccessLogSettings"]
+        self.assertEqual(logs["DestinationArn"], {"Fn::GetAtt": ["TokenApiAccessLogGroup", "Arn"]})
+        fmt = json.loads(logs["Format"])
+        self.assertEqual(fmt["requestId"], "$context.requestId")
+        self.assertEqual(fmt["status"], "$context.status")
+        self.assertEqual(s.props("TokenApiAccessLogGroup")["RetentionInDays"], "7")
+
+
+class Outputs(unittest.TestCase):
+    def test_outputs(self):
+        s = stack()
+        self.assertEqual(set(s.outputs), {"TokenEndpoint", "SecretArn", "FunctionName"})
+        self.assertEqual(s.outputs["TokenEndpoint"], f"https://${{TokenApi}}.execute-api.{REGION}.amazonaws.com/token")
+        self.assertEqual(s.outputs["FunctionName"], {"Ref": "TokenFunction"})
+
+
+class ScriptsStandIn(unittest.TestCase):
+    """scripts/testdata/stack.json stands in for this stack in moto: it must keep up."""
+
+    def test_same_outputs_and_the_parameter_the_smoke_test_reads(self):
+        with open(os.path.join(ROOT, "scripts", "testdata", "stack.json"), encoding="utf-8") as f:
+            standin = json.load(f)
+        sam = load_sam()
+        self.assertEqual(set(standin["Outputs"]), set(sam["Outputs"]))
+        self.assertIn("AllowedOrigins", sam["Parameters"])
+        self.assertIn("AllowedOrigins", standin["Parameters"])
+
+
+class LocalEnv(unittest.TestCase):
+    def test_env_vars_file_sets_every_variable_of_the_function(self):
+        with open(os.path.join(ROOT, "events", "env.json"), encoding="utf-8") as f:
+            env = json.load(f)
+        self.assertEqual(list(env), ["TokenFunction"])  # SAM's --env-vars format, by logical ID
+        declared = set(load_sam()["Resources"]["TokenFunction"]["Properties"]["Environment"]["Variables"])
+        self.assertEqual(declared, ENV_VARS)
+        self.assertLessEqual(declared, set(env["TokenFunction"]))
+
+
+class Parameters(unittest.TestCase):
+    """Every parameter explains itself, and its pattern accepts what the function accepts."""
+
+    def setUp(self):
+        self.params = load_sam()["Parameters"]
+
+    def test_descriptions(self):
+        for name, spec in self.params.items():
+            with self.subTest(name):
+                self.assertGreater(len(spec.get("Description", "")), 20)
+                if "AllowedPattern" in spec:
+                    self.assertIn("ConstraintDescription", spec)
+
+    def test_patterns(self):
+        cases = {
+            "AllowedAvatarIds": (
+                [AVATAR, f"{AVATAR},123", "*"],
+                ["", "abc", f"{AVATAR}, 123", "1" * 33, f"{AVATAR},"],
+            ),
+            "AllowedOrigins": (
+                ["", "*", "http://localhost:8000", ORIGINS, "https://a.example.com:8443"],
+                ["example.com", "https://example.com/", "https://a.com, https://b.com", "https://a.com/path"],
+            ),
+            "ExistingSecretArn": (
+                ["", SECRET_ARN],
+                ["trulience/api-key", f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:*"],
+            ),
+            "KmsKeyArn": (
+                ["", KMS_ARN, f"arn:aws:kms:{REGION}:{ACCOUNT}:key/mrk-1234abcd12ab34cd56ef1234567890ab"],
+                ["alias/aws/secretsmanager", f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/mine", "*"],
+            ),
+            "TrulienceApiUrl": (
+                ["https://trulience.com", "https://api.example.test/v2"],
+                ["http://trulience.com", "trulience.com", ""],
+            ),
+        }
+        for name, (good, bad) in cases.items():
+            pattern = self.params[name]["AllowedPattern"]
+            for value in good:
+                with self.subTest(name=name, value=value):
+                    self.assertIsNotNone(re.fullmatch(pattern, value))
+            for value in bad:
+                with self.subTest(name=name, value=value):
+                    self.assertIsNone(re.fullmatch(pattern, value))
+
+    def test_defaults_match_their_patterns(self):
+        for name, spec in self.params.items():
+            if "Default" in spec and "AllowedPattern" in spec:
+                with self.subTest(name):
+                    self.assertIsNotNone(re.fullmatch(spec["AllowedPattern"], str(spec["Default"])))
+
+    def test_avatar_ids_must_be_given(self):
+        self.assertNotIn("Default", self.params["AllowedAvatarIds"])
+
+
+class Layout(unittest.TestCase):
+    def test_reads_top_to_bottom(self):
+        with open(TEMPLATE, encoding="utf-8") as f:
+            text = f.read()
+        sections = re.findall(r"^([A-Z][A-Za-z]+):", text, re.M)
+        self.assertEqual(
+            sections,
+            ["AWSTemplateFormatVersion", "Transform", "Description", "Parameters", "Conditions", "Globals", "Resources", "Outputs"],
+        )
+        resources = list(load_sam()["Resources"])
+        self.assertEqual(resources, ["TokenFunction", "TokenApi", "TokenSecret", "TokenFunctionLogGroup", "TokenApiAccessLogGroup"])
+
+    def test_samconfig(self):
+        with open(SAMCONFIG, "rb") as f:
+            cfg = tomllib.load(f)["default"]
+        self.assertEqual(cfg["global"]["parameters"]["stack_name"], STACK)
+        deploy = cfg["deploy"]["parameters"]
+        self.assertTrue(deploy["resolve_s3"])
+        self.assertEqual(deploy["capabilities"], "CAPABILITY_IAM")
+        self.assertTrue(deploy["confirm_changeset"])
+        self.assertTrue(cfg["validate"]["parameters"]["lint"])
+
+
+class Lint(unittest.TestCase):
+    def test_cfn_lint_is_clean(self):
+        try:
+            import cfnlint  # noqa: F401
+        except ImportError:
+            if os.environ.get("REQUIRE_INTEGRATION") == "1":
+                raise
+            self.skipTest("cfn-lint not installed (make tools)")
+        run = subprocess.run([sys.executable, "-m", "cfnlint", TEMPLATE], cwd=ROOT, capture_output=True, text=True)
+        self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
+        self.assertEqual(run.stdout.strip(), "")
+
+
+if __name__ == "__main__":
+    unittest.main()

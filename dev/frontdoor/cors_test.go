@@ -111,9 +111,9 @@ func TestTemplateCORS(t *testing.T) {
 	}
 	on := cfg.Content[1]
 	var got struct {
-		AllowMethods []string `yaml:"AllowMethods"`
+		AllowMethods []string  `yaml:"AllowMethods"`
 		AllowHeaders yaml.Node `yaml:"AllowHeaders"`
-		MaxAge       int      `yaml:"MaxAge"`
+		MaxAge       int       `yaml:"MaxAge"`
 	}
 	if err := on.Decode(&got); err != nil {
 		t.Fatal(err)

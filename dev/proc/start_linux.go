@@ -34,4 +34,3 @@ func Start(cmd *exec.Cmd, exited func()) error {
 	}()
 	return <-started
 }
-

@@ -15,8 +15,8 @@ import (
 
 	"github.com/trulience-token/trulience-token/internal/config"
 	"github.com/trulience-token/trulience-token/internal/httpapi"
-	"github.com/trulience-token/trulience-token/internal/secret"
 	"github.com/trulience-token/trulience-token/internal/mint"
+	"github.com/trulience-token/trulience-token/internal/secret"
 	"github.com/trulience-token/trulience-token/internal/trulience"
 )
 

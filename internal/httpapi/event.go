@@ -35,7 +35,7 @@ type event struct {
 	RequestContext    struct {
 		RequestID  string `json:"requestId"`
 		DomainName string `json:"domainName"`
-		HTTP      struct {
+		HTTP       struct {
 			Method string `json:"method"`
 		} `json:"http"`
 	} `json:"requestContext"`

@@ -36,8 +36,17 @@ type event struct {
 		RequestID  string `json:"requestId"`
 		DomainName string `json:"domainName"`
 		HTTP       struct {
-			Method string `json:"method"`
+			Method   string `json:"method"`
+			SourceIP string `json:"sourceIp"`
 		} `json:"http"`
+		Identity struct {
+			SourceIP string `json:"sourceIp"`
+		} `json:"identity"`
+		Authorizer struct {
+			JWT struct {
+				Claims map[string]any `json:"claims"`
+			} `json:"jwt"`
+		} `json:"authorizer"`
 	} `json:"requestContext"`
 }
 
@@ -69,6 +78,8 @@ type request struct {
 	body      string
 	base64    bool
 	apiReqID  string
+	sourceIP  string
+	claims    map[string]string // verified JWT claims; nil without an authorizer
 }
 
 // decodeEvent reads an invocation payload as an HTTP request.
@@ -81,15 +92,18 @@ func decodeEvent(payload []byte) (request, error) {
 	switch {
 	case e.RequestContext.HTTP.Method != "":
 		r.format, r.method, r.shape = FormatV2, e.RequestContext.HTTP.Method, ShapeHTTPAPI
+		r.sourceIP = e.RequestContext.HTTP.SourceIP
 		if strings.Contains(e.RequestContext.DomainName, ".lambda-url.") {
 			r.shape = ShapeFunctionURL
 		}
 	case e.HTTPMethod != "":
 		r.format, r.method, r.shape = FormatV1, e.HTTPMethod, ShapeREST
+		r.sourceIP = e.RequestContext.Identity.SourceIP
 	default:
 		return request{}, errNotHTTP
 	}
 	r.method = strings.ToUpper(r.method)
+	r.claims = claimStrings(e.RequestContext.Authorizer.JWT.Claims)
 	r.origin, r.hasOrigin = originOf(&e)
 	return r, nil
 }
@@ -143,4 +157,22 @@ func (r request) decodedBody() ([]byte, *Problem) {
 		return nil, problemTooLarge
 	}
 	return b, nil
+}
+
+// claimStrings is the claims as API Gateway passes them, strings; any other
+// JSON value (from a hand-made event) keeps its JSON text.
+func claimStrings(claims map[string]any) map[string]string {
+	if claims == nil {
+		return nil
+	}
+	out := make(map[string]string, len(claims))
+	for k, v := range claims {
+		if s, ok := v.(string); ok {
+			out[k] = s
+			continue
+		}
+		b, _ := json.Marshal(v)
+		out[k] = string(b)
+	}
+	return out
 }

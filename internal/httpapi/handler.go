@@ -31,12 +31,14 @@ type Handler struct {
 	cfg    config.Config
 	cfgErr error
 	mint   Minter
+	guards []Guard
 	log    *slog.Logger
 }
 
-// New returns the handler for a valid configuration.
-func New(cfg config.Config, m Minter, log *slog.Logger) *Handler {
-	return &Handler{cfg: cfg, mint: m, log: log}
+// New returns the handler for a valid configuration. The guards decide,
+// together and after the request's own checks, who gets a token.
+func New(cfg config.Config, m Minter, log *slog.Logger, guards ...Guard) *Handler {
+	return &Handler{cfg: cfg, mint: m, guards: guards, log: log}
 }
 
 // Misconfigured returns a handler that answers every request 500
@@ -50,6 +52,7 @@ type outcome struct {
 	avatarID       string
 	upstreamStatus int
 	err            error
+	guardLog       []slog.Attr
 }
 
 // Invoke answers one invocation. Payloads that are not HTTP requests get an
@@ -89,6 +92,7 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		slog.Int("upstream_status", out.upstreamStatus),
 		slog.Int64("latency_ms", time.Since(start).Milliseconds()),
 	}
+	attrs = append(attrs, out.guardLog...)
 	if out.err != nil {
 		p := problemFor(out.err)
 		attrs = append(attrs, slog.String("code", p.Code))
@@ -156,8 +160,20 @@ func (h *Handler) serve(ctx context.Context, req request) (*response, outcome) {
 	if req.hasOrigin {
 		origin = req.origin
 	}
+	var verdicts []Verdict
+	if len(h.guards) > 0 {
+		verdicts = checkGuards(ctx, h.guards, Visitor{SourceIP: req.sourceIP, Claims: req.claims, Origin: origin, AvatarID: avatar})
+		for _, vd := range verdicts {
+			out.guardLog = append(out.guardLog, vd.Log...)
+		}
+		if p := refusal(verdicts); p != nil {
+			release(verdicts)
+			return fail(p, out)
+		}
+	}
 	tok, err := h.mint.Mint(ctx, trulience.Request{AvatarID: avatar, ExpireAt: body.expireAt, Origin: origin})
 	if err != nil {
+		release(verdicts)
 		var te *trulience.Error
 		if errors.As(err, &te) {
 			out.upstreamStatus = te.Status

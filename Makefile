@@ -9,11 +9,15 @@ EVENT         ?= events/token-request.json
 STACK_NAME    ?= trulience-token
 FUZZTIME      ?= 10s
 VENV          := .venv
+GITHUB_REPO        ?=
+GITHUB_ENVIRONMENT ?= production
+OIDC_PROVIDER_ARN  ?=
+ROLE_STACK_NAME    ?= github-deploy-$(STACK_NAME)
 PY            := $(VENV)/bin/python
 # The tests find moto, cfn-lint and (when installed there) the AWS CLI in .venv.
 export PATH   := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help build build-TokenFunction test test-short lint darwin local invoke deploy smoke fuzz soak bench tools clean
+.PHONY: help build build-TokenFunction test test-short lint darwin local invoke deploy deploy-role smoke fuzz soak bench tools tools-local clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -43,7 +47,8 @@ lint: tools darwin ## gofmt, go vet, staticcheck, shellcheck, cfn-lint
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	cd dev && $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	shellcheck scripts/*.sh dev/*.sh .ci/run
-	$(PY) -m cfnlint template.yaml
+	$(PY) -m cfnlint template.yaml deploy/github-oidc-role.yaml
+	$(GO) run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12 .github/workflows/*.yml
 
 darwin: ## Vet and build the development tools for macOS (arm64 and amd64)
 	cd dev && for arch in arm64 amd64; do GOOS=darwin GOARCH=$$arch $(GO) vet ./... && GOOS=darwin GOARCH=$$arch $(GO) build -o /dev/null ./cmd/... || exit 1; done
@@ -59,6 +64,21 @@ invoke: tools-local ## Run EVENT=events/<name>.json through the bootstrap under 
 deploy: ## sam build && sam deploy (add GUIDED=1 the first time)
 	sam build
 	sam deploy $(if $(GUIDED),--guided,)
+
+deploy-role: ## Create/update the IAM role GitHub Actions deploys STACK_NAME with (GITHUB_REPO=owner/name; docs/continuous-deployment.md)
+	@[ -n "$(GITHUB_REPO)" ] || { echo "usage: make deploy-role GITHUB_REPO=owner/name [GITHUB_ENVIRONMENT=production] [OIDC_PROVIDER_ARN=arn:...]" >&2; exit 2; }
+	aws cloudformation deploy \
+		--template-file deploy/github-oidc-role.yaml \
+		--stack-name "$(ROLE_STACK_NAME)" \
+		--capabilities CAPABILITY_NAMED_IAM \
+		--no-fail-on-empty-changeset \
+		--parameter-overrides \
+			GitHubRepository="$(GITHUB_REPO)" \
+			GitHubEnvironment="$(GITHUB_ENVIRONMENT)" \
+			TokenStackName="$(STACK_NAME)" \
+			ExistingOidcProviderArn="$(OIDC_PROVIDER_ARN)"
+	@aws cloudformation describe-stacks --stack-name "$(ROLE_STACK_NAME)" \
+		--query "Stacks[0].Outputs[?OutputKey=='RoleArn'].OutputValue" --output text
 
 smoke: ## Smoke-test the deployed stack STACK_NAME (ORIGIN=https://your.site)
 	scripts/smoke-test.sh --stack-name "$(STACK_NAME)" $(if $(ORIGIN),--origin "$(ORIGIN)",)

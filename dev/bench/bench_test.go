@@ -11,13 +11,13 @@ import (
 func TestParseGoBench(t *testing.T) {
 	out := `goos: linux
 goarch: amd64
-pkg: github.com/trulience-token/trulience-token/internal/handler
+pkg: github.com/trulience-token/trulience-token/internal/httpapi
 cpu: AMD EPYC
 BenchmarkInvoke/fake-2         	   46380	     24131 ns/op	    5595 B/op	     101 allocs/op
 BenchmarkInvoke/service-2      	   12542	     90382.5 ns/op	   15767 B/op	     221 allocs/op
 BenchmarkPlain	1000	12 ns/op
 PASS
-ok  	github.com/trulience-token/trulience-token/internal/handler	2.283s
+ok  	github.com/trulience-token/trulience-token/internal/httpapi	2.283s
 `
 	got := ParseGoBench(out)
 	want := []GoBench{

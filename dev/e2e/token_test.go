@@ -13,7 +13,7 @@ import (
 
 // TestToken: a browser's token request is answered with a JWT the stand-in
 // minted, after exactly one upstream call carrying the key, the documented
-// headers and the body the contract names.
+// headers and the documented body.
 func TestToken(t *testing.T) {
 	h := newHarness(t, devstack.Options{})
 	r := h.do(t, http.MethodPost, h.SiteURL, `{"avatar_id":"`+devstack.DemoAvatarID+`","expire_at":300}`)

@@ -23,6 +23,7 @@ import (
 	"github.com/trulience-token/trulience-token/dev/devstack"
 	"github.com/trulience-token/trulience-token/dev/moto"
 	"github.com/trulience-token/trulience-token/dev/rie"
+	"github.com/trulience-token/trulience-token/dev/testenv"
 )
 
 // testKey is the Trulience API key the tests store and the stand-in accepts.
@@ -100,10 +101,7 @@ func runScript(t *testing.T, name, stdin string, env []string, args ...string) r
 func requireAWSCLI(t *testing.T) {
 	t.Helper()
 	if _, err := exec.LookPath("aws"); err != nil {
-		if os.Getenv("REQUIRE_INTEGRATION") == "1" {
-			t.Fatal("the AWS CLI (aws) is not on PATH; install Debian's awscli package")
-		}
-		t.Skip("skipping: the AWS CLI (aws) is not on PATH (set REQUIRE_INTEGRATION=1 to make this a failure)")
+		testenv.Missing(t, "the AWS CLI (aws)", "make tools installs it into .venv")
 	}
 }
 

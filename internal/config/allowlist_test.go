@@ -184,7 +184,7 @@ func TestParseOriginsRefused(t *testing.T) {
 
 // A wildcard host such as https://*.example.com is not an origin any browser
 // sends: accepting it silently would refuse every request from the site the
-// operator meant to allow. The contract asks for exact origins, so the
+// operator meant to allow. ALLOWED_ORIGINS takes exact origins, so the
 // configuration should say so at start-up.
 func TestParseOriginsRefusesWildcardHost(t *testing.T) {
 	if got, err := ParseOrigins("https://*.example.com"); err == nil {

@@ -38,7 +38,7 @@ var (
 	fuzzAvatars = []string{"4386676996480451678", "42"}
 )
 
-// contractStatus maps every status the contract allows to the codes it may carry.
+// contractStatus maps every documented status to the codes it may carry.
 var contractStatus = map[int][]string{
 	200: nil,
 	204: nil,
@@ -116,7 +116,7 @@ func fuzzEvent(method, origin, body string, b64 bool) []byte {
 }
 
 // FuzzInvoke feeds raw invocation payloads to Invoke: it never panics, and it
-// answers either an invocation error or a response of the contract.
+// answers either an invocation error or a documented response.
 func FuzzInvoke(f *testing.F) {
 	seeds := [][]byte{
 		fuzzEvent("POST", "", "", false),
@@ -159,7 +159,7 @@ func FuzzInvoke(f *testing.F) {
 	})
 }
 
-// checkResponse asserts that out is an API Gateway answer of the contract.
+// checkResponse asserts that out is a documented API Gateway answer.
 func checkResponse(t *testing.T, out []byte) {
 	t.Helper()
 	var r struct {
@@ -173,7 +173,7 @@ func checkResponse(t *testing.T, out []byte) {
 	}
 	codes, ok := contractStatus[r.StatusCode]
 	if !ok {
-		t.Fatalf("status %d is not one of the contract's: %s", r.StatusCode, out)
+		t.Fatalf("status %d is not a documented one: %s", r.StatusCode, out)
 	}
 	if got := r.Headers["Content-Type"]; got != "application/json" {
 		t.Errorf("Content-Type = %q, want application/json: %s", got, out)

@@ -189,7 +189,7 @@ func TestGenerateTokenOK(t *testing.T) {
 	}
 }
 
-// TestGenerateTokenDocumentedErrors uses the error bodies of trulience-api.md.
+// TestGenerateTokenDocumentedErrors uses the error bodies of docs/trulience-api.md.
 func TestGenerateTokenDocumentedErrors(t *testing.T) {
 	tests := []struct {
 		status, code int
@@ -343,13 +343,13 @@ func TestRetryable(t *testing.T) {
 	}
 }
 
-// The contract retries "a connection that failed before the request was sent"
+// The retry rules retry "a connection that failed before the request was sent"
 // and excludes only "timeouts after sending": a connect or TLS handshake that
 // times out has not sent anything, so one retry is safe.
 func TestRetryableTimeoutBeforeSending(t *testing.T) {
 	e := Error{Kind: KindTimeout, Sent: false}
 	if !e.Retryable() {
-		t.Errorf("a timeout before the request was sent is not retryable; the contract retries connections that failed before sending")
+		t.Errorf("a timeout before the request was sent is not retryable; the retry rules retry connections that failed before sending")
 	}
 }
 

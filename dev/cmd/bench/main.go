@@ -1,12 +1,12 @@
 // Command bench prints the token function's performance table (make bench):
 // deployment size, init duration, warm latency, Secrets Manager calls, TCP
-// connections to Trulience and peak memory, each with its budget from
-// issue 6. It exits 1 when a figure cannot be measured or a count (Secrets
+// connections to Trulience and peak memory, each with its budget (see
+// docs/performance.md). It exits 1 when a figure cannot be measured or a count (Secrets
 // Manager calls, connections) breaks its budget; sizes and timings over
 // budget only print FAIL, unless -strict is given.
 //
-//	go run ./scripts/bench            # full run (under a minute once built)
-//	go run ./scripts/bench -short     # CI smoke run (seconds once built)
+//	go run ./cmd/bench            # full run (under a minute once built)
+//	go run ./cmd/bench -short     # CI smoke run (seconds once built)
 package main
 
 import (

@@ -8,7 +8,7 @@ import (
 	"github.com/trulience-token/trulience-token/dev/bench"
 )
 
-// Budgets, from issue 6.
+// Budgets: what the function may cost over the reference Lambdas.
 const (
 	sizeBudget      = 0.15             // bootstrap and zip within 15 % of the minimal reference that reads a secret
 	initBudget      = 1.5              // init at most 1.5× that reference's

@@ -31,7 +31,7 @@ type upstreamFault struct {
 }
 
 // upstreamFaults lists every documented Trulience error and the broken
-// answers and connections of the hardening issue, with what the contract says
+// answers and connections, with what the documented error table says
 // the caller gets (UPSTREAM_TIMEOUT=1s).
 func upstreamFaults() []upstreamFault {
 	const fast = 900 * time.Millisecond
@@ -40,7 +40,7 @@ func upstreamFaults() []upstreamFault {
 	ok200 := func(body string) []trulience.Fault { return []trulience.Fault{{Status: 200, Body: []byte(body)}} }
 	retryAfter1 := http.Header{"Retry-After": {"1"}}
 	return []upstreamFault{
-		// The documented errors (trulience-api.md).
+		// The documented errors (docs/trulience-api.md).
 		{name: "400-19-expire_at", faults: []trulience.Fault{trulience.ErrExpireAt.Fault()}, status: 502, code: "upstream_error", calls: 1, max: fast},
 		{name: "401-16-invalid-key", faults: []trulience.Fault{trulience.ErrInvalidKey.Fault()}, status: 502, code: "upstream_error", calls: 1, max: fast},
 		{name: "403-33-avatar", faults: []trulience.Fault{trulience.ErrAvatar.Fault()}, status: 502, code: "upstream_error", calls: 1, max: fast},

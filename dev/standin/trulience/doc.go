@@ -1,6 +1,6 @@
 // Package standin is a local stand-in for the Trulience API's token endpoint
 // (POST /auth/generate-token), faithful to the facts in
-// shared/reference/trulience-api.md: the same request shape, the same error
+// docs/trulience-api.md: the same request shape, the same error
 // codes and messages, and realistic HS256 JWTs.
 //
 // It records every request and every minted token so tests can assert what

@@ -187,7 +187,11 @@ func startStack(t *testing.T, mt *moto.Moto, secretID, secretValue string, extra
 	maps.Copy(env, extra)
 	s, _ := devstack.ForTest(t, devstack.Options{
 		Moto: mt, SecretID: secretID, SecretValue: secretValue, APIKey: testKey,
-		Env: env, Timeout: 15 * time.Second,
+		// The front door's CORS follows the function's origins, as the
+		// template's CorsConfiguration does.
+		AllowedOrigins: strings.Split(env["ALLOWED_ORIGINS"], ","),
+		AvatarIDs:      strings.Split(env["ALLOWED_AVATAR_IDS"], ","),
+		Env:            env, Timeout: 15 * time.Second,
 	})
 	return s
 }

@@ -1,11 +1,9 @@
 package scripttest
 
 import (
-	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/trulience-token/trulience-token/dev/frontdoor"
 	"github.com/trulience-token/trulience-token/dev/moto"
 )
 
@@ -18,10 +16,7 @@ func TestSmokeTest(t *testing.T) {
 	requireAWSCLI(t)
 	mt := moto.ForTest(t)
 	stack := startStack(t, mt, "", "", nil)
-	trulience, fn := stack.StandIn, stack.Function
-	api := httptest.NewServer(&frontdoor.Handler{Function: fn, Routes: []string{"POST /token"}})
-	t.Cleanup(api.Close)
-	endpoint := api.URL + "/token"
+	trulience, endpoint := stack.StandIn, stack.TokenURL
 
 	createStack(t, mt.URL, "trulience-token", map[string]string{
 		"TokenEndpoint":  endpoint,

@@ -14,6 +14,8 @@ GITHUB_ENVIRONMENT ?= production
 OIDC_PROVIDER_ARN  ?=
 ROLE_STACK_NAME    ?= github-deploy-$(STACK_NAME)
 PY            := $(VENV)/bin/python
+# cfn-lint from the .venv's Python, wherever its script was installed.
+CFN_LINT      := $(PY) -c "import sys; from cfnlint.runner import main; sys.argv[0] = 'cfn-lint'; sys.exit(main())"
 # The tests find moto, cfn-lint and (when installed there) the AWS CLI in .venv.
 export PATH   := $(CURDIR)/$(VENV)/bin:$(PATH)
 
@@ -34,7 +36,7 @@ test: tools ## Run every test: unit, integration (RIE, moto, browser), the templ
 	$(GO) test -race -count=1 ./...
 	cd dev && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 	$(PY) -m unittest discover -s dev/template
-	$(PY) -m cfnlint template.yaml
+	$(CFN_LINT) template.yaml
 
 test-short: ## The quick loop: unit tests and the fast integration tests (under a minute)
 	$(GO) test -count=1 ./...
@@ -47,7 +49,7 @@ lint: tools darwin ## gofmt, go vet, staticcheck, shellcheck, cfn-lint
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	cd dev && $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	shellcheck scripts/*.sh dev/*.sh .ci/run
-	$(PY) -m cfnlint template.yaml deploy/github-oidc-role.yaml
+	$(CFN_LINT) template.yaml deploy/github-oidc-role.yaml
 	$(GO) run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12 .github/workflows/*.yml
 
 darwin: ## Vet and build the development tools for macOS (arm64 and amd64)

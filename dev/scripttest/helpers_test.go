@@ -1,7 +1,7 @@
-// Package scripts_test runs the deployment scripts and the events/ files
-// against real protocol peers: moto_server for CloudFormation and Secrets
-// Manager, the Trulience stand-in, and the built bootstrap under the Lambda
-// Runtime Interface Emulator.
+// Package scripttest runs the operator scripts (scripts/*.sh) and the
+// events/ files against real protocol peers: moto_server for CloudFormation
+// and Secrets Manager, the Trulience stand-in, and the built bootstrap under
+// the Lambda Runtime Interface Emulator.
 package scripttest
 
 import (

@@ -522,7 +522,10 @@ class Lint(unittest.TestCase):
             if os.environ.get("REQUIRE_INTEGRATION") == "1":
                 raise
             self.skipTest("cfn-lint not installed (make tools)")
-        run = subprocess.run([sys.executable, "-m", "cfnlint", TEMPLATE], cwd=ROOT, capture_output=True, text=True)
+        run = subprocess.run(
+            [sys.executable, "-c", "import sys; from cfnlint.runner import main; sys.argv[0] = 'cfn-lint'; sys.exit(main())", TEMPLATE],
+            cwd=ROOT, capture_output=True, text=True,
+        )
         self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
         self.assertEqual(run.stdout.strip(), "")
 

@@ -1,4 +1,4 @@
-// Package token mints Trulience tokens: it pairs the cached API key with the
+// Package mint mints Trulience tokens: it pairs the cached API key with the
 // Trulience client and applies the retry rules.
 package mint
 

@@ -1,4 +1,4 @@
-// Package standin is a local stand-in for the Trulience API's token endpoint
+// Package trulience is a local stand-in for the Trulience API's token endpoint
 // (POST /auth/generate-token), faithful to the facts in
 // docs/trulience-api.md: the same request shape, the same error
 // codes and messages, and realistic HS256 JWTs.

@@ -80,8 +80,8 @@ func (a *JWTAuth) Mint(claims map[string]any, ttl time.Duration) (string, error)
 }
 
 // Sign signs header and claims exactly as given with the authorizer's
-// key, using the hash header's alg names (RS256 when it names none): tests
-// use it to make tokens the authorizer must refuse.
+// key, hashing as the header's alg says (SHA-256 unless it names RS384 or
+// RS512): tests use it to make tokens the authorizer must refuse.
 func (a *JWTAuth) Sign(header, claims map[string]any) (string, error) {
 	h, err := json.Marshal(header)
 	if err != nil {

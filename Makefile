@@ -38,9 +38,9 @@ test: tools ## Run every test: unit, integration (RIE, moto, browser), the templ
 	$(PY) -m unittest discover -s dev/template
 	$(CFN_LINT) template.yaml
 
-test-short: ## The quick loop: unit tests and the fast integration tests (under a minute)
+test-short: tools-local ## The quick loop: unit tests and the fast integration tests (under a minute)
 	$(GO) test -count=1 ./...
-	cd dev && $(GO) test -short -count=1 ./...
+	cd dev && $(GO) test -short -count=1 ./devstack ./e2e ./frontdoor ./layout ./proc ./standin/...
 
 lint: tools darwin ## gofmt, go vet, staticcheck, shellcheck, cfn-lint
 	@out=$$(gofmt -l functions internal dev); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -77,6 +77,11 @@ type Options struct {
 	// Prepare, when set, runs once the peers are up and before the
 	// function starts (to inject a fault its init meets, say).
 	Prepare func(*Stack) error
+	// SignedIn turns on signed-in mode: the front door's route has a JWT
+	// authorizer (Stack.JWT, issuer JWTIssuer, audience JWTAudience), as
+	// template.yaml's with JwtIssuer and JwtAudience, and CORS allows the
+	// authorization header. Stack.BearerToken mints tokens it accepts.
+	SignedIn bool
 	// Real uses no stand-ins: the caller's TRULIENCE_SECRET_ID,
 	// TRULIENCE_API_URL and AWS credentials/profile/region from the
 	// environment reach the function, and it calls AWS and Trulience.
@@ -106,6 +111,8 @@ type Stack struct {
 	StandIn *trulience.Server
 	// Function is the function under the RIE (its logs, reports, Invoke).
 	Function *rie.Emulator
+	// JWT is the front door's JWT authorizer; nil unless Options.SignedIn.
+	JWT *frontdoor.JWTAuth
 
 	closers []func()
 }
@@ -173,6 +180,9 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	maps.Copy(env, opts.Env)
+	if err := s.startJWT(opts); err != nil {
+		return nil, err
+	}
 	if opts.Prepare != nil {
 		if err := opts.Prepare(s); err != nil {
 			return nil, err
@@ -196,7 +206,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	s.closers = append(s.closers, s.Function.Close)
 
 	fd := &http.Server{
-		Handler:           &frontdoor.Handler{Function: s.Function, Routes: []string{Route}, CORS: frontdoor.TemplateCORS(s.AllowedOrigins), Log: log.With("server", "frontdoor")},
+		Handler:           &frontdoor.Handler{Function: s.Function, Routes: []string{Route}, CORS: s.cors(), JWT: s.JWT, Log: log.With("server", "frontdoor")},
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	go func() { _ = fd.Serve(feLn) }()

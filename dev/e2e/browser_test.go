@@ -40,6 +40,9 @@ const avatarPlaceholder = `<!doctype html><meta charset="utf-8">` +
 // build the iframe URL from it, and a page on an origin the function does not
 // allow must be blocked by the browser before it sees a token.
 func TestBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the browser test is not part of the quick loop (make test-short); make test runs it")
+	}
 	chromium := chromiumPath(t)
 	st := startStack(t)
 	b := startBrowser(t, chromium)

@@ -39,6 +39,8 @@ type RequestContext struct {
 	Stage        string   `json:"stage"`
 	Time         string   `json:"time"`
 	TimeEpoch    int64    `json:"timeEpoch"`
+	// Authorizer is set when a JWT authorizer accepted the request's token.
+	Authorizer *JWTAuthorizer `json:"authorizer,omitempty"`
 }
 
 // HTTPInfo is requestContext.http.

@@ -34,6 +34,10 @@ type Handler struct {
 	// API Gateway. Empty: every request goes to the function with route key
 	// "$default".
 	Routes []string
+	// JWT, when set, is the route's JWT authorizer (signed-in mode):
+	// requests without a token it accepts get 401 and never reach the
+	// function.
+	JWT *JWTAuth
 	// CORS, when set, is the API's CORS configuration: the front door
 	// answers preflights and adds the CORS headers, as API Gateway does.
 	CORS *CORS
@@ -73,6 +77,16 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time) (
 	if !ok {
 		return message(w, http.StatusNotFound, "Not Found"), "", ""
 	}
+	var claims map[string]string
+	if h.JWT != nil {
+		var err error
+		if claims, err = h.JWT.Verify(strings.Join(r.Header.Values("Authorization"), ",")); err != nil {
+			if h.CORS != nil {
+				h.CORS.decorate(w.Header(), r.Header.Get("Origin"))
+			}
+			return unauthorized(w), "", "jwt authorizer: " + err.Error()
+		}
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -82,6 +96,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time) (
 		return message(w, http.StatusBadRequest, "Bad Request"), "", ""
 	}
 	event := NewEvent(r, body, routeKey, now)
+	if claims != nil {
+		event.RequestContext.Authorizer = newJWTAuthorizer(claims)
+	}
 	requestID = event.RequestContext.RequestID
 	w.Header().Set("Apigw-Requestid", requestID)
 	payload, _ := json.Marshal(event)

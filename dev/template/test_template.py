@@ -55,6 +55,8 @@ ENV_VARS = {
     "SECRET_TTL",
     "UPSTREAM_TIMEOUT",
     "LOG_LEVEL",
+    "MAX_EXPIRE_AT",
+    "AVATAR_CLAIM",
 }
 
 
@@ -333,6 +335,8 @@ class Function(unittest.TestCase):
         self.assertEqual(env["ALLOWED_ORIGINS"], ORIGINS)
         self.assertEqual(env["LOG_LEVEL"], "debug")
         self.assertEqual(env["SECRET_TTL"], "5m")
+        self.assertEqual(env["MAX_EXPIRE_AT"], "600")
+        self.assertEqual(env["AVATAR_CLAIM"], "")
 
     def test_defaults(self):
         env = stack().function()["Environment"]["Variables"]
@@ -406,6 +410,138 @@ class HttpApi(unittest.TestCase):
         self.assertEqual(s.props("TokenApiAccessLogGroup")["RetentionInDays"], "7")
 
 
+ISSUER = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123"
+AUDIENCE = "1example23456789abcdefghij"
+JWT = dict(JwtIssuer=ISSUER, JwtAudience=AUDIENCE)
+
+
+def rules_broken(s):
+    """The Rules whose assertions fail for the stack's parameters (deploy refused)."""
+    broken = []
+    for name, rule in s.cfn.get("Rules", {}).items():
+        if "RuleCondition" in rule and not s._truth(rule["RuleCondition"]):
+            continue
+        if not all(s._truth(a["Assert"]) for a in rule["Assertions"]):
+            broken.append(name)
+    return broken
+
+
+class SignedIn(unittest.TestCase):
+    """JwtIssuer + JwtAudience put a JWT authorizer on POST /token, and only then."""
+
+    def authorizer(self, s):
+        return s.api_body().get("components", {}).get("securitySchemes", {})
+
+    def test_no_authorizer_without_the_parameters(self):
+        for params in (dict(), dict(AllowedOrigins="")):
+            with self.subTest(params):
+                s = stack(**params)
+                self.assertFalse(s.conditions["HasJwt"])
+                body = s.api_body()
+                self.assertEqual(self.authorizer(s), {})
+                self.assertNotIn("components", body)
+                post = body["paths"]["/token"]["post"]
+                self.assertNotIn("security", post)
+                self.assertEqual(post["x-amazon-apigateway-integration"]["type"], "aws_proxy")
+
+    def test_authorizer_on_the_route_with_both_parameters(self):
+        for origins in (ORIGINS, ""):
+            with self.subTest(origins=origins):
+                s = stack(AllowedOrigins=origins, **JWT)
+                self.assertTrue(s.conditions["HasJwt"])
+                schemes = self.authorizer(s)
+                self.assertEqual(list(schemes), ["TokenAuthorizer"])
+                scheme = schemes["TokenAuthorizer"]
+                self.assertEqual(scheme["type"], "oauth2")
+                self.assertEqual(
+                    scheme["x-amazon-apigateway-authorizer"],
+                    {
+                        "type": "jwt",
+                        "identitySource": "$request.header.Authorization",
+                        "jwtConfiguration": {"issuer": ISSUER, "audience": [AUDIENCE]},
+                    },
+                )
+                body = s.api_body()
+                self.assertEqual(list(body["paths"]), ["/token"])
+                self.assertEqual(list(body["paths"]["/token"]), ["post"])
+                post = body["paths"]["/token"]["post"]
+                self.assertEqual(post["security"], [{"TokenAuthorizer": []}])
+                # The integration and the permission still wire the function.
+                integration = post["x-amazon-apigateway-integration"]
+                self.assertEqual(integration["type"], "aws_proxy")
+                self.assertEqual(integration["payloadFormatVersion"], "2.0")
+                self.assertIn("${TokenFunction.Arn}", json.dumps(integration["uri"]))
+                (perm,) = s.of_type("AWS::Lambda::Permission").values()
+                self.assertEqual(perm["Properties"]["FunctionName"], {"Ref": "TokenFunction"})
+                self.assertTrue(perm["Properties"]["SourceArn"].endswith("/POST/token"))
+
+    def test_several_audiences(self):
+        s = stack(JwtIssuer="https://example.us.auth0.com/", JwtAudience="https://api.example.com,abc123")
+        config = self.authorizer(s)["TokenAuthorizer"]["x-amazon-apigateway-authorizer"]["jwtConfiguration"]
+        self.assertEqual(config, {"issuer": "https://example.us.auth0.com/", "audience": ["https://api.example.com", "abc123"]})
+
+    def test_one_parameter_alone_is_refused(self):
+        self.assertEqual(rules_broken(stack()), [])
+        self.assertEqual(rules_broken(stack(**JWT)), [])
+        self.assertEqual(rules_broken(stack(AvatarClaim="custom:avatars", **JWT)), [])
+        for params in (dict(JwtIssuer=ISSUER), dict(JwtAudience=AUDIENCE)):
+            with self.subTest(params):
+                s = stack(**params)
+                self.assertFalse(s.conditions["HasJwt"])
+                self.assertEqual(rules_broken(s), ["JwtIssuerAndAudienceTogether"])
+        self.assertEqual(rules_broken(stack(AvatarClaim="avatars")), ["AvatarClaimNeedsSignedInMode"])
+
+    def test_cors_allows_the_authorization_header(self):
+        plain = stack().api_body()["x-amazon-apigateway-cors"]["allowHeaders"]
+        signed = stack(**JWT).api_body()["x-amazon-apigateway-cors"]["allowHeaders"]
+        self.assertEqual(plain, ["content-type"])
+        self.assertEqual(signed, ["content-type", "authorization"])
+
+    def test_no_route_or_authorizer_resources_beside_the_definition(self):
+        # API Gateway re-imports the OpenAPI definition on stack updates and
+        # drops routes and authorizers it does not list: everything is in it.
+        for params in (dict(), JWT):
+            with self.subTest(params):
+                s = stack(**params)
+                for t in ("AWS::ApiGatewayV2::Route", "AWS::ApiGatewayV2::Integration", "AWS::ApiGatewayV2::Authorizer"):
+                    self.assertEqual(s.of_type(t), {}, t)
+
+    def test_avatar_claim_and_lifetime_reach_the_function(self):
+        env = stack(AvatarClaim="custom:avatars", MaxTokenLifetime=900, **JWT).function()["Environment"]["Variables"]
+        self.assertEqual(env["AVATAR_CLAIM"], "custom:avatars")
+        self.assertEqual(env["MAX_EXPIRE_AT"], "900")
+
+    def test_lifetime_parameter_bounds(self):
+        spec = load_sam()["Parameters"]["MaxTokenLifetime"]
+        self.assertEqual((spec["Type"], spec["Default"], spec["MinValue"], spec["MaxValue"]), ("Number", 600, 60, 3600))
+
+    def test_parameter_patterns(self):
+        params = load_sam()["Parameters"]
+        cases = {
+            "JwtIssuer": (
+                ["", ISSUER, "https://example.us.auth0.com/", "https://securetoken.google.com/my-project", "https://clerk.example.com"],
+                ["http://example.com", "example.com", "https://a.com, https://b.com", " https://a.com"],
+            ),
+            "JwtAudience": (
+                ["", AUDIENCE, "my-project", "https://api.example.com,abc"],
+                ["a, b", "a,", ",a", "a b"],
+            ),
+            "AvatarClaim": (
+                ["", "avatars", "custom:avatars", "https://example.com/avatars"],
+                ["two words", "a,b", '"avatars"', "x" * 257],
+            ),
+        }
+        for name, (good, bad) in cases.items():
+            self.assertEqual(params[name]["Default"], "")
+            pattern = params[name]["AllowedPattern"]
+            for value in good:
+                with self.subTest(name=name, value=value):
+                    self.assertIsNotNone(re.fullmatch(pattern, value))
+            for value in bad:
+                with self.subTest(name=name, value=value):
+                    self.assertIsNone(re.fullmatch(pattern, value))
+
+
 class Outputs(unittest.TestCase):
     def test_outputs(self):
         s = stack()
@@ -418,7 +554,7 @@ class ScriptsStandIn(unittest.TestCase):
     """scripts/testdata/stack.json stands in for this stack in moto: it must keep up."""
 
     def test_same_outputs_and_the_parameter_the_smoke_test_reads(self):
-        with open(os.path.join(ROOT, "scripts", "testdata", "stack.json"), encoding="utf-8") as f:
+        with open(os.path.join(ROOT, "dev", "scripttest", "testdata", "stack.json"), encoding="utf-8") as f:
             standin = json.load(f)
         sam = load_sam()
         self.assertEqual(set(standin["Outputs"]), set(sam["Outputs"]))
@@ -498,7 +634,7 @@ class Layout(unittest.TestCase):
         sections = re.findall(r"^([A-Z][A-Za-z]+):", text, re.M)
         self.assertEqual(
             sections,
-            ["AWSTemplateFormatVersion", "Transform", "Description", "Parameters", "Conditions", "Globals", "Resources", "Outputs"],
+            ["AWSTemplateFormatVersion", "Transform", "Description", "Parameters", "Rules", "Conditions", "Globals", "Resources", "Outputs"],
         )
         resources = list(load_sam()["Resources"])
         self.assertEqual(resources, ["TokenFunction", "TokenApi", "TokenSecret", "TokenFunctionLogGroup", "TokenApiAccessLogGroup"])
@@ -522,10 +658,9 @@ class Lint(unittest.TestCase):
             if os.environ.get("REQUIRE_INTEGRATION") == "1":
                 raise
             self.skipTest("cfn-lint not installed (make tools)")
-        run = subprocess.run(
-            [sys.executable, "-c", "import sys; from cfnlint.runner import main; sys.argv[0] = 'cfn-lint'; sys.exit(main())", TEMPLATE],
-            cwd=ROOT, capture_output=True, text=True,
-        )
+        # cfn-lint's own entry point (its package has no __main__ in every version).
+        lint = "import sys; from cfnlint.runner import main; sys.exit(main())"
+        run = subprocess.run([sys.executable, "-c", lint, TEMPLATE], cwd=ROOT, capture_output=True, text=True)
         self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
         self.assertEqual(run.stdout.strip(), "")
 

@@ -30,6 +30,12 @@ type Config struct {
 	UpstreamTimeout time.Duration
 	// LogLevel is the minimum level logged.
 	LogLevel slog.Level
+	// AvatarClaim names the JWT claim listing the avatars a signed-in
+	// user may get; "" when requests are not limited by a claim.
+	AvatarClaim string
+	// MaxExpireAt is the longest token lifetime (seconds) a request may
+	// ask for; 0 means the endpoint's own limit (see ExpireAtCap).
+	MaxExpireAt int
 }
 
 // Load builds a Config from getenv (os.Getenv in production). All problems are
@@ -67,6 +73,7 @@ func Load(getenv func(string) string) (Config, error) {
 			fail("LOG_LEVEL", err)
 		}
 	}
+	loadSignedIn(getenv, &c, fail)
 	return c, errors.Join(errs...)
 }
 

@@ -92,6 +92,7 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		slog.Int("upstream_status", out.upstreamStatus),
 		slog.Int64("latency_ms", time.Since(start).Milliseconds()),
 	}
+	attrs = append(attrs, claimsLog(req.claims)...)
 	attrs = append(attrs, out.guardLog...)
 	if out.err != nil {
 		p := problemFor(out.err)
@@ -154,6 +155,12 @@ func (h *Handler) serve(ctx context.Context, req request) (*response, outcome) {
 	out := outcome{avatarID: avatar}
 	if !h.cfg.Avatars.Allows(avatar) {
 		return fail(problemAvatar, out)
+	}
+	if p := h.checkAvatarClaim(req.claims, avatar); p != nil {
+		return fail(p, out)
+	}
+	if p := h.checkLifetime(body.expireAt); p != nil {
+		return fail(p, out)
 	}
 
 	var origin string

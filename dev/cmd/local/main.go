@@ -8,6 +8,10 @@
 // your TRULIENCE_SECRET_ID with your AWS credentials and calls
 // TRULIENCE_API_URL (default https://trulience.com).
 //
+// With -jwt the API requires a bearer JWT, as a deployment with JwtIssuer
+// and JwtAudience does: the banner prints a sample token and the issuer
+// and audience it is for (-avatar-claim NAME sets AVATAR_CLAIM too).
+//
 // With -invoke FILE it sends one event (events/*.json) to the function,
 // prints the answer and exits (`make invoke` without the SAM CLI).
 package main
@@ -53,6 +57,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	real := fs.Bool("real", os.Getenv("LOCAL_REAL") == "1", "use your real secret (TRULIENCE_SECRET_ID), AWS credentials and Trulience API instead of stand-ins (also LOCAL_REAL=1)")
 	invoke := fs.String("invoke", "", "send this event file to the function, print the answer and exit")
 	showJWT := fs.Bool("show-jwt", false, "with -invoke, print minted JWTs in full (they are shortened by default)")
+	jwt := fs.Bool("jwt", false, "signed-in mode: the API requires a bearer JWT (a sample one is printed), as with the template's JwtIssuer and JwtAudience")
+	avatarClaim := fs.String("avatar-claim", "", "with -jwt, the function's AVATAR_CLAIM (the sample token lists every allowed avatar in it)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -71,6 +77,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if len(opts.AllowedOrigins) == 0 {
 		opts.AllowedOrigins = defaultOrigins(*siteAddr)
 	}
+	if err := signedInOptions(&opts, *jwt, *avatarClaim); err != nil {
+		return err
+	}
 	if *invoke != "" {
 		return invokeOnce(opts, *invoke, *showJWT, stdout)
 	}
@@ -83,7 +92,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer s.Close()
-	banner(stdout, s, *real)
+	if err := banner(stdout, s, *real, *avatarClaim); err != nil {
+		return err
+	}
 	<-ctx.Done()
 	fmt.Fprintln(stderr, "local: stopping…")
 	return nil
@@ -130,25 +141,30 @@ func redact(jwt []byte) []byte {
 	return []byte(string(jwt[:10]) + "…" + string(jwt[len(jwt)-6:]) + " (shortened; -show-jwt prints it)")
 }
 
-func banner(w io.Writer, s *devstack.Stack, real bool) {
+func banner(w io.Writer, s *devstack.Stack, real bool, avatarClaim string) error {
 	mode := fmt.Sprintf("REAL mode: your secret %q in AWS, the real Trulience API", s.SecretID)
 	if !real {
 		mode = fmt.Sprintf("Secrets Manager: moto (secret %q), Trulience: stand-in at %s", s.SecretID, s.StandIn.URL)
 	}
 	origin := s.AllowedOrigins[0]
+	signedIn, authz, err := signedInBanner(s, avatarClaim)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(w, `
 Token endpoint running on loopback (%s)
   API:      %s   (POST, API Gateway HTTP API 2.0 -> function under the Lambda RIE)
   Site:     %s/
   Origins:  %s
   Avatars:  %s
-
+%s
 Try:
-  curl -s -X POST %s -H 'Origin: %s' -d '{}'
+  curl -s -X POST %s -H 'Origin: %s'%s -d '{}'
 
 Ctrl-C stops everything.
 
-`, mode, s.TokenURL, s.SiteURL, strings.Join(s.AllowedOrigins, ", "), strings.Join(s.AvatarIDs, ", "), s.TokenURL, origin)
+`, mode, s.TokenURL, s.SiteURL, strings.Join(s.AllowedOrigins, ", "), strings.Join(s.AvatarIDs, ", "), signedIn, s.TokenURL, origin, authz)
+	return nil
 }
 
 func defaultOrigins(siteAddr string) []string {

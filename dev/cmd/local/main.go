@@ -53,6 +53,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	real := fs.Bool("real", os.Getenv("LOCAL_REAL") == "1", "use your real secret (TRULIENCE_SECRET_ID), AWS credentials and Trulience API instead of stand-ins (also LOCAL_REAL=1)")
 	invoke := fs.String("invoke", "", "send this event file to the function, print the answer and exit")
 	showJWT := fs.Bool("show-jwt", false, "with -invoke, print minted JWTs in full (they are shortened by default)")
+	clientLimit := fs.String("client-limit", "", "CLIENT_TOKEN_LIMIT, tokens per visitor per window such as 5/10m (counted in moto's DynamoDB)")
+	dailyLimit := fs.String("daily-limit", "", "DAILY_TOKEN_LIMIT, tokens per UTC day for the endpoint (counted in moto's DynamoDB)")
+	limitsFailMode := fs.String("limits-fail-mode", "open", "LIMITS_FAIL_MODE when the limits table cannot be reached: open or closed")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -70,6 +73,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if len(opts.AllowedOrigins) == 0 {
 		opts.AllowedOrigins = defaultOrigins(*siteAddr)
+	}
+	if *clientLimit != "" || *dailyLimit != "" {
+		opts.Limits = &devstack.Limits{Client: *clientLimit, Daily: *dailyLimit}
+		opts.Env["LIMITS_FAIL_MODE"] = *limitsFailMode
 	}
 	if *invoke != "" {
 		return invokeOnce(opts, *invoke, *showJWT, stdout)

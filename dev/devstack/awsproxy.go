@@ -65,6 +65,9 @@ type AWSProxy struct {
 	calls  map[string]int
 	cred   string
 	srv    *http.Server
+	// serial holds, by operation, a lock forwarded calls take one at a
+	// time (see serialWrites).
+	serial map[string]*sync.Mutex
 }
 
 // NewAWSProxy returns a proxy to target as an http.Handler, for a caller
@@ -179,7 +182,7 @@ func (p *AWSProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	p.mu.Unlock()
 	if f == nil {
-		p.rp.ServeHTTP(w, r)
+		p.forward(w, r, op)
 		return
 	}
 	body, _ := io.ReadAll(r.Body)
@@ -206,6 +209,15 @@ func (p *AWSProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(strings.ReplaceAll(f.Body, "{{SecretId}}", in.SecretId)))
 	default:
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		p.rp.ServeHTTP(w, r)
+		p.forward(w, r, op)
 	}
+}
+
+// forward passes the call on, one at a time when its operation is serialized.
+func (p *AWSProxy) forward(w http.ResponseWriter, r *http.Request, op string) {
+	if mu := p.serial[op]; mu != nil {
+		mu.Lock()
+		defer mu.Unlock()
+	}
+	p.rp.ServeHTTP(w, r)
 }

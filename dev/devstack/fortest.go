@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/trulience-token/trulience-token/dev/emf"
 	"github.com/trulience-token/trulience-token/dev/moto"
 	"github.com/trulience-token/trulience-token/dev/proc"
 	"github.com/trulience-token/trulience-token/dev/rie"
@@ -26,6 +27,11 @@ func ForTest(t testing.TB, opts Options) (*Stack, *proc.Buffer) {
 	}
 	t.Cleanup(func() {
 		s.Close()
+		// Every metrics record the function wrote must be valid EMF and
+		// carry no secret.
+		if _, err := emf.Records(s.Function.Logs(), s.APIKey); err != nil {
+			t.Errorf("metrics records: %v", err)
+		}
 		if t.Failed() {
 			t.Logf("stack log:\n%s", logs.String())
 		}

@@ -82,6 +82,9 @@ type Options struct {
 	// template.yaml's with JwtIssuer and JwtAudience, and CORS allows the
 	// authorization header. Stack.BearerToken mints tokens it accepts.
 	SignedIn bool
+	// Limits, when set, turn the token limits on, counted in moto's
+	// DynamoDB (not in Real mode).
+	Limits *Limits
 	// Real uses no stand-ins: the caller's TRULIENCE_SECRET_ID,
 	// TRULIENCE_API_URL and AWS credentials/profile/region from the
 	// environment reach the function, and it calls AWS and Trulience.
@@ -102,6 +105,11 @@ type Stack struct {
 	// in Real mode.
 	Moto           *moto.Moto
 	SecretsManager *AWSProxy
+	// DynamoDB is the proxy in front of moto's DynamoDB that the function
+	// counts tokens through, and LimitsTable the table; nil and "" unless
+	// Options.Limits is set.
+	DynamoDB    *AWSProxy
+	LimitsTable string
 	// SecretID names the secret holding the key.
 	SecretID string
 	// APIKey is the demo key seeded in the secret and accepted by the
@@ -171,6 +179,9 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	env := map[string]string{
 		"ALLOWED_AVATAR_IDS": strings.Join(s.AvatarIDs, ","),
 		"ALLOWED_ORIGINS":    strings.Join(s.AllowedOrigins, ","),
+	}
+	if opts.Real && opts.Limits != nil {
+		return nil, errors.New("devstack: the limits count in moto's DynamoDB, which real mode does not start")
 	}
 	if opts.Real {
 		if err := s.real(env); err != nil {
@@ -272,6 +283,9 @@ func (s *Stack) standIns(ctx context.Context, opts Options, env map[string]strin
 	env["TRULIENCE_SECRET_ID"] = s.SecretID
 	env["TRULIENCE_API_URL"] = apiURL
 	env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = s.SecretsManager.URL
+	if opts.Limits != nil {
+		return s.startLimits(ctx, opts.Limits, env)
+	}
 	return nil
 }
 

@@ -38,6 +38,7 @@ PSEUDO = {
     "AWS::Region": REGION,
     "AWS::AccountId": ACCOUNT,
     "AWS::StackName": STACK,
+    "AWS::StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{STACK}/51af3dc0-da77-11e4-872e-1234567db123",
     "AWS::Partition": "aws",
     "AWS::URLSuffix": "amazonaws.com",
 }
@@ -57,7 +58,10 @@ ENV_VARS = {
     "LOG_LEVEL",
     "MAX_EXPIRE_AT",
     "AVATAR_CLAIM",
+    "METRICS_NAMESPACE",
 }
+
+LIMITS_VARS = {"CLIENT_TOKEN_LIMIT", "DAILY_TOKEN_LIMIT", "LIMITS_TABLE", "LIMITS_FAIL_MODE", "LIMITS_HASH_KEY"}
 
 
 class _NoValue:
@@ -568,7 +572,7 @@ class LocalEnv(unittest.TestCase):
             env = json.load(f)
         self.assertEqual(list(env), ["TokenFunction"])  # SAM's --env-vars format, by logical ID
         declared = set(load_sam()["Resources"]["TokenFunction"]["Properties"]["Environment"]["Variables"])
-        self.assertEqual(declared, ENV_VARS)
+        self.assertEqual(declared, ENV_VARS | LIMITS_VARS)
         self.assertLessEqual(declared, set(env["TokenFunction"]))
 
 
@@ -637,7 +641,7 @@ class Layout(unittest.TestCase):
             ["AWSTemplateFormatVersion", "Transform", "Description", "Parameters", "Rules", "Conditions", "Globals", "Resources", "Outputs"],
         )
         resources = list(load_sam()["Resources"])
-        self.assertEqual(resources, ["TokenFunction", "TokenApi", "TokenSecret", "TokenFunctionLogGroup", "TokenApiAccessLogGroup"])
+        self.assertEqual(resources, ["TokenFunction", "TokenApi", "TokenSecret", "TokenFunctionLogGroup", "TokenApiAccessLogGroup", "LimitsTable"])
 
     def test_samconfig(self):
         with open(SAMCONFIG, "rb") as f:
@@ -667,3 +671,76 @@ class Lint(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+# The ways limits can be set: none, one, the other, both.
+LIMIT_CASES = {
+    "no limits": dict(),
+    "per-visitor limit": dict(ClientTokenLimit="5/10m"),
+    "daily limit": dict(DailyTokenLimit="1000"),
+    "both limits, closed": dict(ClientTokenLimit="20/1h", DailyTokenLimit="5000", LimitsFailMode="closed"),
+}
+
+
+class Limits(unittest.TestCase):
+    """The limits table and the role's right to it exist only when a limit is set."""
+
+    def test_table_only_with_a_limit(self):
+        for name, params in LIMIT_CASES.items():
+            for secret_name, secret in SECRET_CASES.items():
+                with self.subTest(name, secret=secret_name):
+                    s = stack(**params, **secret)
+                    on = bool(params)
+                    tables = s.of_type("AWS::DynamoDB::Table")
+                    self.assertEqual(set(tables), {"LimitsTable"} if on else set())
+                    env = s.function()["Environment"]["Variables"]
+                    self.assertEqual(set(env) & LIMITS_VARS, LIMITS_VARS - ({"CLIENT_TOKEN_LIMIT"} if "ClientTokenLimit" not in params else set()) - ({"DAILY_TOKEN_LIMIT"} if "DailyTokenLimit" not in params else set()) if on else set())
+                    self.assertEqual(env["METRICS_NAMESPACE"], "TrulienceToken")
+                    limits = [st for st in s.role_statements() if any(a.startswith("dynamodb:") for a in as_list(st["Action"]))]
+                    if not on:
+                        self.assertEqual(limits, [])
+                        continue
+                    self.assertEqual(env.get("CLIENT_TOKEN_LIMIT"), params.get("ClientTokenLimit"))
+                    self.assertEqual(env.get("DAILY_TOKEN_LIMIT"), params.get("DailyTokenLimit"))
+                    self.assertEqual(env["LIMITS_TABLE"], {"Ref": "LimitsTable"})
+                    self.assertEqual(env["LIMITS_FAIL_MODE"], params.get("LimitsFailMode", "open"))
+                    self.assertEqual(env["LIMITS_HASH_KEY"], PSEUDO["AWS::StackId"])
+
+                    # Least privilege: read and update items of this one table.
+                    (st,) = limits
+                    self.assertEqual(st["Effect"], "Allow")
+                    self.assertEqual(sorted(as_list(st["Action"])), ["dynamodb:GetItem", "dynamodb:UpdateItem"])
+                    self.assertEqual(st["Resource"], {"Fn::GetAtt": ["LimitsTable", "Arn"]})
+                    self.assertNotIn("Condition", st)
+                    actions = sorted(a for x in s.role_statements() for a in as_list(x["Action"]))
+                    self.assertEqual([a for a in actions if a.startswith("dynamodb:")], ["dynamodb:GetItem", "dynamodb:UpdateItem"])
+
+                    table = tables["LimitsTable"]
+                    self.assertEqual(table["DeletionPolicy"], "Delete")
+                    self.assertEqual(table["UpdateReplacePolicy"], "Delete")
+                    p = table["Properties"]
+                    self.assertEqual(p["TableName"], f"{STACK}-limits")
+                    self.assertEqual(p["BillingMode"], "PAY_PER_REQUEST")
+                    self.assertEqual(p["KeySchema"], [{"AttributeName": "pk", "KeyType": "HASH"}])
+                    self.assertEqual(p["AttributeDefinitions"], [{"AttributeName": "pk", "AttributeType": "S"}])
+                    self.assertEqual(p["TimeToLiveSpecification"], {"AttributeName": "expires_at", "Enabled": True})
+                    self.assertEqual(p["PointInTimeRecoverySpecification"], {"PointInTimeRecoveryEnabled": False})
+                    self.assertNotIn("StreamSpecification", p)
+
+    def test_parameter_patterns(self):
+        params = load_sam()["Parameters"]
+        client = re.compile(params["ClientTokenLimit"]["AllowedPattern"])
+        daily = re.compile(params["DailyTokenLimit"]["AllowedPattern"])
+        namespace = re.compile(params["MetricsNamespace"]["AllowedPattern"])
+        for ok in ["", "5/10m", "20/1h", "100/24h", "1/30s"]:
+            self.assertTrue(client.match(ok), ok)
+        for bad in ["5", "0/10m", "5/10", "5/10d", "five/10m", " 5/10m"]:
+            self.assertFalse(client.match(bad), bad)
+        for ok in ["", "1", "1000"]:
+            self.assertTrue(daily.match(ok), ok)
+        for bad in ["0", "-1", "1e3", "10 "]:
+            self.assertFalse(daily.match(bad), bad)
+        self.assertTrue(namespace.match("TrulienceToken"))
+        self.assertFalse(namespace.match(""))
+        self.assertEqual(params["MetricsNamespace"]["Default"], "TrulienceToken")
+        self.assertEqual(params["LimitsFailMode"]["AllowedValues"], ["open", "closed"])

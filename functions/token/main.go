@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"sync"
@@ -11,10 +12,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/trulience-token/trulience-token/internal/config"
 	"github.com/trulience-token/trulience-token/internal/httpapi"
+	"github.com/trulience-token/trulience-token/internal/limits"
+	"github.com/trulience-token/trulience-token/internal/metrics"
 	"github.com/trulience-token/trulience-token/internal/mint"
 	"github.com/trulience-token/trulience-token/internal/secret"
 	"github.com/trulience-token/trulience-token/internal/trulience"
@@ -27,6 +31,9 @@ const initTimeout = 1 * time.Second
 
 func main() {
 	cfg, err := config.Load(os.Getenv)
+	lim, limErr := limits.Load(os.Getenv)
+	namespace, nsErr := metrics.LoadNamespace(os.Getenv)
+	err = errors.Join(err, limErr, nsErr)
 	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	if err != nil {
 		log.Error("invalid configuration: every request will be answered 500 internal_error until it is fixed", "error", err.Error())
@@ -58,7 +65,18 @@ func main() {
 			log.Warn("reading the API key during init failed; the first request will try again", "error", err.Error())
 		}
 	})
-	h := httpapi.New(cfg, &mint.Service{Keys: keys, API: api, Log: log}, log)
+	var guards []httpapi.Guard
+	if lim.On() {
+		// Only with a limit set: the DynamoDB client costs init nothing otherwise.
+		db := dynamodb.NewFromConfig(awsCfg)
+		guards = append(guards, limits.New(lim, &limits.Dynamo{Client: db, Table: lim.Table}))
+		ready.Go(func() {
+			if err := limits.Preconnect(ctx, db, lim.Table); err != nil {
+				log.Warn("connecting to DynamoDB during init failed; the first request will try again", "error", err.Error())
+			}
+		})
+	}
+	h := httpapi.New(cfg, &mint.Service{Keys: keys, API: api, Log: log}, log, guards...).WithMeter(metrics.NewWriter(os.Stdout, namespace))
 	ready.Wait()
 	lambda.Start(h)
 }

@@ -33,6 +33,7 @@ type Handler struct {
 	mint   Minter
 	guards []Guard
 	log    *slog.Logger
+	meter  Meter // nil: no metrics records
 }
 
 // New returns the handler for a valid configuration. The guards decide,
@@ -53,6 +54,9 @@ type outcome struct {
 	upstreamStatus int
 	err            error
 	guardLog       []slog.Attr
+	// upstream: Trulience was called, for upstreamLatency.
+	upstream        bool
+	upstreamLatency time.Duration
 }
 
 // Invoke answers one invocation. Payloads that are not HTTP requests get an
@@ -73,6 +77,7 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		ctx, cancel = context.WithDeadline(ctx, dl.Add(-deadlineMargin))
 		defer cancel()
 	}
+	ctx, notes := h.withNotes(ctx)
 	resp, out := h.serve(ctx, req)
 	body, err := json.Marshal(resp)
 	if err != nil {
@@ -94,8 +99,10 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	}
 	attrs = append(attrs, claimsLog(req.claims)...)
 	attrs = append(attrs, out.guardLog...)
+	code := ""
 	if out.err != nil {
 		p := problemFor(out.err)
+		code = p.Code
 		attrs = append(attrs, slog.String("code", p.Code))
 		if p.Status >= 500 {
 			level = slog.LevelError
@@ -103,6 +110,7 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		}
 	}
 	h.log.LogAttrs(ctx, level, "request", attrs...)
+	h.measure(ctx, notes, resp, out, code)
 	return body, nil
 }
 
@@ -178,16 +186,19 @@ func (h *Handler) serve(ctx context.Context, req request) (*response, outcome) {
 			return fail(p, out)
 		}
 	}
+	mintStart := time.Now()
 	tok, err := h.mint.Mint(ctx, trulience.Request{AvatarID: avatar, ExpireAt: body.expireAt, Origin: origin})
+	out.upstreamLatency = time.Since(mintStart)
 	if err != nil {
 		release(verdicts)
 		var te *trulience.Error
 		if errors.As(err, &te) {
 			out.upstreamStatus = te.Status
 		}
+		out.upstream = te != nil || errors.Is(err, context.DeadlineExceeded)
 		out.err = err
 		return problemResponse(problemFor(err), allow), out
 	}
-	out.upstreamStatus = http.StatusOK
+	out.upstreamStatus, out.upstream = http.StatusOK, true
 	return tokenResponse(tok, allow), out
 }

@@ -59,6 +59,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	showJWT := fs.Bool("show-jwt", false, "with -invoke, print minted JWTs in full (they are shortened by default)")
 	jwt := fs.Bool("jwt", false, "signed-in mode: the API requires a bearer JWT (a sample one is printed), as with the template's JwtIssuer and JwtAudience")
 	avatarClaim := fs.String("avatar-claim", "", "with -jwt, the function's AVATAR_CLAIM (the sample token lists every allowed avatar in it)")
+	clientLimit := fs.String("client-limit", "", "CLIENT_TOKEN_LIMIT, tokens per visitor per window such as 5/10m (counted in moto's DynamoDB)")
+	dailyLimit := fs.String("daily-limit", "", "DAILY_TOKEN_LIMIT, tokens per UTC day for the endpoint (counted in moto's DynamoDB)")
+	limitsFailMode := fs.String("limits-fail-mode", "open", "LIMITS_FAIL_MODE when the limits table cannot be reached: open or closed")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -79,6 +82,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := signedInOptions(&opts, *jwt, *avatarClaim); err != nil {
 		return err
+	}
+	if *clientLimit != "" || *dailyLimit != "" {
+		opts.Limits = &devstack.Limits{Client: *clientLimit, Daily: *dailyLimit}
+		opts.Env["LIMITS_FAIL_MODE"] = *limitsFailMode
 	}
 	if *invoke != "" {
 		return invokeOnce(opts, *invoke, *showJWT, stdout)

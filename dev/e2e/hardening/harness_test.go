@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/trulience-token/trulience-token/dev/devstack"
+	"github.com/trulience-token/trulience-token/dev/emf"
 	"github.com/trulience-token/trulience-token/dev/rie"
 	"github.com/trulience-token/trulience-token/dev/standin/trulience"
 )
@@ -265,6 +266,9 @@ func (f *fixture) checkNothingLeaked() {
 	keys := append([]string(nil), f.keys...)
 	answers := append([]answer(nil), f.answers...)
 	f.mu.Unlock()
+	if _, err := emf.Records(logs, keys...); err != nil {
+		t.Errorf("metrics records: %v", err)
+	}
 	if len(answers) > 0 && !strings.Contains(logs, `"msg":"request"`) {
 		t.Errorf("no request line in the function's log: is it captured?")
 	}

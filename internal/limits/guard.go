@@ -1,0 +1,201 @@
+package limits
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/trulience-token/trulience-token/internal/httpapi"
+)
+
+// Problems the guard answers with.
+var (
+	// ProblemUnavailable answers when the counts cannot be read in time
+	// and LIMITS_FAIL_MODE is closed.
+	ProblemUnavailable = &httpapi.Problem{Status: http.StatusServiceUnavailable, Code: "limits_unavailable", Message: "The token service cannot check its limits right now. Try again shortly."}
+)
+
+// exceeded is the 429 limit_exceeded answer, to be retried after wait.
+func exceeded(wait time.Duration) *httpapi.Problem {
+	return &httpapi.Problem{Status: http.StatusTooManyRequests, Code: "limit_exceeded", Message: "Too many tokens were requested. Try again later.", RetryAfter: wait}
+}
+
+// UnavailableMetric is the count noted in the request's metrics when the
+// counts could not be read and the request was served anyway (fail open).
+const UnavailableMetric = "LimitsUnavailable"
+
+// Guard is the httpapi.Guard that takes one token from the visitor's
+// window and one from the day's, in the Store, before Trulience is called.
+type Guard struct {
+	settings Settings
+	store    Store
+	key      []byte
+	now      func() time.Time
+}
+
+// New returns the guard for s, counting in store.
+func New(s Settings, store Store) *Guard {
+	return &Guard{settings: s, store: store, key: hashKey(s.HashKey, s.Table), now: time.Now}
+}
+
+// WithClock makes g read the time from now (tests).
+func (g *Guard) WithClock(now func() time.Time) *Guard {
+	g.now = now
+	return g
+}
+
+// hashKey is the HMAC key visitor identities are hashed with: derived from
+// the per-deployment value and the table's name, so the hashes of one
+// deployment say nothing about another's.
+func hashKey(perDeployment, table string) []byte {
+	m := hmac.New(sha256.New, []byte(perDeployment))
+	m.Write([]byte("trulience-token limits\x00" + table))
+	return m.Sum(nil)
+}
+
+// VisitorHash is how the visitor appears in the table: the keyed hash of
+// the signed-in user's sub when the request carries verified JWT claims,
+// else of the source address. Neither is stored raw.
+func (g *Guard) VisitorHash(v httpapi.Visitor) string {
+	id := "ip:" + v.SourceIP
+	if sub := v.Subject(); sub != "" {
+		id = "sub:" + sub
+	}
+	m := hmac.New(sha256.New, g.key)
+	m.Write([]byte(id))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// VisitorKey is the visitor's counter for the window holding t, and the
+// window's end.
+func (g *Guard) VisitorKey(v httpapi.Visitor, t time.Time) (string, time.Time) {
+	start, end := windowOf(t, g.settings.Client.Window)
+	return "v#" + strconv.FormatInt(int64(g.settings.Client.Window/time.Second), 10) + "#" + strconv.FormatInt(start.Unix(), 10) + "#" + g.VisitorHash(v), end
+}
+
+// DayKey is the endpoint's counter for the UTC day holding t, and the day's end.
+func DayKey(t time.Time) (string, time.Time) {
+	start, end := dayOf(t)
+	return "d#" + start.Format(time.DateOnly), end
+}
+
+// take is the result of one counter's Take.
+type take struct {
+	on    bool // the limit is set
+	key   string
+	end   time.Time
+	taken bool
+	err   error
+}
+
+// Check takes one from each counter that is on, both at once (one round
+// trip), within LIMITS_TIMEOUT.
+func (g *Guard) Check(ctx context.Context, v httpapi.Visitor) httpapi.Verdict {
+	now := g.now()
+	ctx, cancel := context.WithTimeout(ctx, g.settings.Timeout)
+	defer cancel()
+
+	var visitor, day take
+	var wg sync.WaitGroup
+	if g.settings.Client.N > 0 {
+		visitor.on = true
+		visitor.key, visitor.end = g.VisitorKey(v, now)
+		wg.Go(func() { visitor.taken, visitor.err = g.store.Take(ctx, visitor.key, g.settings.Client.N, visitor.end) })
+	}
+	if g.settings.Daily > 0 {
+		day.on = true
+		day.key, day.end = DayKey(now)
+		wg.Go(func() { day.taken, day.err = g.store.Take(ctx, day.key, g.settings.Daily, day.end) })
+	}
+	wg.Wait()
+
+	// A counter that answered "full" refuses the request even when the
+	// other could not answer.
+	visitorFull := visitor.on && visitor.err == nil && !visitor.taken
+	dayFull := day.on && day.err == nil && !day.taken
+	vd := httpapi.Verdict{}
+	switch {
+	case visitorFull && dayFull:
+		vd.Refuse = exceeded(later(visitor.end, day.end).Sub(now))
+		vd.Log = []slog.Attr{slog.String("limits", "exceeded"), slog.String("limit", "client,daily")}
+	case visitorFull:
+		vd.Refuse = exceeded(visitor.end.Sub(now))
+		vd.Log = []slog.Attr{slog.String("limits", "exceeded"), slog.String("limit", "client")}
+		vd.Release = g.giveBack(day)
+	case dayFull:
+		vd.Refuse = exceeded(day.end.Sub(now))
+		vd.Log = []slog.Attr{slog.String("limits", "exceeded"), slog.String("limit", "daily")}
+		vd.Release = g.giveBack(visitor)
+	case visitor.err != nil || day.err != nil:
+		vd.Log = []slog.Attr{slog.String("limits", "unavailable"), slog.String("limits_error", errText(ctx, firstErr(visitor.err, day.err)))}
+		if !g.settings.FailOpen {
+			vd.Refuse = ProblemUnavailable
+			vd.Release = g.giveBack(visitor, day)
+			break
+		}
+		httpapi.Note(ctx, UnavailableMetric)
+		vd.Release = g.giveBack(day)
+	default:
+		vd.Log = []slog.Attr{slog.String("limits", "ok")}
+		// A request refused after this point (by another guard, or by
+		// Trulience) gives back its daily count, which counts tokens
+		// issued, but not the visitor's: the visitor's window also bounds
+		// how often one visitor can make Trulience refuse.
+		vd.Release = g.giveBack(day)
+	}
+	return vd
+}
+
+// giveBack returns the Release that gives back what takes took.
+func (g *Guard) giveBack(takes ...take) func() {
+	var keys []string
+	for _, t := range takes {
+		if t.taken {
+			keys = append(keys, t.key)
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), g.settings.Timeout)
+		defer cancel()
+		var wg sync.WaitGroup
+		for _, k := range keys {
+			wg.Go(func() { _ = g.store.Give(ctx, k) })
+		}
+		wg.Wait()
+	}
+}
+
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// errText says why the table could not be used, for the log: a timeout
+// as such, else the SDK's error (names the operation and AWS's error
+// code; never a visitor's identity, which never leaves the function raw).
+func errText(ctx context.Context, err error) string {
+	if ctx.Err() != nil {
+		return "no answer within LIMITS_TIMEOUT"
+	}
+	return err.Error()
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,180 @@
+// Package metrics writes one CloudWatch embedded metric format (EMF) record
+// per request to standard output, where Lambda's log capture hands it to
+// CloudWatch Logs, which turns it into metrics. No AWS-maintained Go EMF
+// library exists, so the record is written by hand; it follows the
+// specification: an "_aws" object with the Timestamp in milliseconds and
+// CloudWatchMetrics directives, and every metric and dimension the
+// directives name as a member of the record's root object.
+package metrics
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/trulience-token/trulience-token/internal/httpapi"
+)
+
+// DefaultNamespace is the CloudWatch namespace when METRICS_NAMESPACE is unset.
+const DefaultNamespace = "TrulienceToken"
+
+// Metric names. Every record carries all the counts (0 or more), so sums
+// and alarms see every request; UpstreamLatency only when Trulience was
+// called.
+const (
+	TokensIssued      = "TokensIssued"
+	Refused           = "Refused"
+	UpstreamLatency   = "UpstreamLatency"
+	UpstreamErrors    = "UpstreamErrors"
+	LimitExceeded     = "LimitExceeded"
+	BotCheckFailed    = "BotCheckFailed"
+	LimitsUnavailable = "LimitsUnavailable"
+	// Reason is the one dimension: the error code of a refusal.
+	Reason = "Reason"
+)
+
+// Error codes counted under their own metric as well as under Refused.
+const (
+	codeLimitExceeded  = "limit_exceeded"
+	codeBotCheckFailed = "bot_check_failed"
+)
+
+// counts are the count metrics every record carries, in order.
+var counts = []string{TokensIssued, Refused, UpstreamErrors, LimitExceeded, BotCheckFailed, LimitsUnavailable}
+
+// LoadNamespace reads METRICS_NAMESPACE from getenv.
+func LoadNamespace(getenv func(string) string) (string, error) {
+	ns := strings.TrimSpace(getenv("METRICS_NAMESPACE"))
+	if ns == "" {
+		return DefaultNamespace, nil
+	}
+	if err := checkNamespace(ns); err != nil {
+		return "", fmt.Errorf("METRICS_NAMESPACE: %w", err)
+	}
+	return ns, nil
+}
+
+var namespaceChars = regexp.MustCompile(`^[A-Za-z0-9._/#: -]{1,255}$`)
+
+func checkNamespace(ns string) error {
+	switch {
+	case !namespaceChars.MatchString(ns):
+		return fmt.Errorf("%q is not a CloudWatch namespace (1-255 of letters, digits and . - _ / # : space)", ns)
+	case strings.HasPrefix(ns, "AWS/"):
+		return errors.New("namespaces starting with AWS/ are reserved for AWS services")
+	}
+	return nil
+}
+
+// codeChars is what an error code looks like; anything else (which the
+// function never sends) is reported as "other", so the Reason dimension
+// stays a small fixed set.
+var codeChars = regexp.MustCompile(`^[a-z][a-z_]{0,39}$`)
+
+// nameChars is what a noted metric name looks like.
+var nameChars = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]{0,63}$`)
+
+// Writer writes each request's record as one line to W. It is an
+// httpapi.Meter.
+type Writer struct {
+	w         io.Writer
+	namespace string
+	now       func() time.Time
+	mu        sync.Mutex
+}
+
+// NewWriter returns a Writer to w (os.Stdout in the function) in namespace.
+func NewWriter(w io.Writer, namespace string) *Writer {
+	return &Writer{w: w, namespace: namespace, now: time.Now}
+}
+
+type metricDef struct {
+	Name string `json:"Name"`
+	Unit string `json:"Unit"`
+}
+
+type directive struct {
+	Namespace  string      `json:"Namespace"`
+	Dimensions [][]string  `json:"Dimensions"`
+	Metrics    []metricDef `json:"Metrics"`
+}
+
+// Record writes m's record.
+func (w *Writer) Record(_ context.Context, m httpapi.Measure) {
+	line := w.encode(m)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_, _ = w.w.Write(line)
+}
+
+// encode is m's record, one JSON line.
+func (w *Writer) encode(m httpapi.Measure) []byte {
+	root := map[string]any{}
+	values := map[string]int{}
+	if m.Token {
+		values[TokensIssued] = 1
+	}
+	code := ""
+	if m.Code != "" {
+		code = m.Code
+		if !codeChars.MatchString(code) {
+			code = "other"
+		}
+		values[Refused] = 1
+		switch code {
+		case codeLimitExceeded:
+			values[LimitExceeded] = 1
+		case codeBotCheckFailed:
+			values[BotCheckFailed] = 1
+		}
+	}
+	if m.UpstreamError {
+		values[UpstreamErrors] = 1
+	}
+	names := append([]string(nil), counts...)
+	extra := []string{}
+	for name, n := range m.Counts {
+		if !nameChars.MatchString(name) || name == Reason {
+			continue
+		}
+		if _, known := values[name]; !known && !slices.Contains(counts, name) {
+			extra = append(extra, name)
+		}
+		values[name] += n
+	}
+	sort.Strings(extra)
+	names = append(names, extra...)
+
+	plain := directive{Namespace: w.namespace, Dimensions: [][]string{{}}}
+	for _, name := range names {
+		root[name] = values[name]
+		plain.Metrics = append(plain.Metrics, metricDef{Name: name, Unit: "Count"})
+	}
+	if m.Upstream {
+		root[UpstreamLatency] = float64(m.UpstreamLatency.Microseconds()) / 1000
+		plain.Metrics = append(plain.Metrics, metricDef{Name: UpstreamLatency, Unit: "Milliseconds"})
+	}
+	directives := []directive{plain}
+	if code != "" {
+		root[Reason] = code
+		directives = append(directives, directive{
+			Namespace:  w.namespace,
+			Dimensions: [][]string{{Reason}},
+			Metrics:    []metricDef{{Name: Refused, Unit: "Count"}},
+		})
+	}
+	root["_aws"] = map[string]any{
+		"Timestamp":         w.now().UnixMilli(),
+		"CloudWatchMetrics": directives,
+	}
+	b, _ := json.Marshal(root)
+	return append(b, '\n')
+}

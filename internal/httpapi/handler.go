@@ -93,6 +93,7 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		slog.Int64("latency_ms", time.Since(start).Milliseconds()),
 	}
 	attrs = append(attrs, out.guardLog...)
+	attrs = botCheckSkipped(attrs)
 	if out.err != nil {
 		p := problemFor(out.err)
 		attrs = append(attrs, slog.String("code", p.Code))
@@ -162,7 +163,7 @@ func (h *Handler) serve(ctx context.Context, req request) (*response, outcome) {
 	}
 	var verdicts []Verdict
 	if len(h.guards) > 0 {
-		verdicts = checkGuards(ctx, h.guards, Visitor{SourceIP: req.sourceIP, Claims: req.claims, Origin: origin, AvatarID: avatar})
+		verdicts = checkGuards(ctx, h.guards, Visitor{SourceIP: req.sourceIP, Claims: req.claims, Origin: origin, AvatarID: avatar, TurnstileToken: body.turnstileToken})
 		for _, vd := range verdicts {
 			out.guardLog = append(out.guardLog, vd.Log...)
 		}

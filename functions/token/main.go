@@ -18,6 +18,7 @@ import (
 	"github.com/trulience-token/trulience-token/internal/mint"
 	"github.com/trulience-token/trulience-token/internal/secret"
 	"github.com/trulience-token/trulience-token/internal/trulience"
+	"github.com/trulience-token/trulience-token/internal/turnstile"
 )
 
 // initTimeout bounds how long init waits for the SDK configuration, the first
@@ -58,7 +59,18 @@ func main() {
 			log.Warn("reading the API key during init failed; the first request will try again", "error", err.Error())
 		}
 	})
-	h := httpapi.New(cfg, &mint.Service{Keys: keys, API: api, Log: log}, log)
+	var guards []httpapi.Guard
+	if cfg.BotCheck.On() {
+		// The bot check's connection to Cloudflare opens during init too.
+		bot := turnstile.NewClient(cfg.BotCheck)
+		ready.Go(func() {
+			if err := bot.Preconnect(ctx); err != nil {
+				log.Warn("connecting to Cloudflare siteverify during init failed; the first bot check will try again", "error", err.Error())
+			}
+		})
+		guards = append(guards, &turnstile.Guard{Mode: cfg.BotCheck.Mode, Verify: bot, Secrets: keys, Log: log})
+	}
+	h := httpapi.New(cfg, &mint.Service{Keys: keys, API: api, Log: log}, log, guards...)
 	ready.Wait()
 	lambda.Start(h)
 }

@@ -47,6 +47,16 @@ func main() {
 			log.Warn("connecting to Trulience during init failed; the first request will try again", "error", err.Error())
 		}
 	})
+	// With the bot check on, the connection to Cloudflare opens alongside.
+	var bot *turnstile.Client
+	if cfg.BotCheck.On() {
+		bot = turnstile.NewClient(cfg.BotCheck)
+		ready.Go(func() {
+			if err := bot.Preconnect(ctx); err != nil {
+				log.Warn("connecting to Cloudflare siteverify during init failed; the first bot check will try again", "error", err.Error())
+			}
+		})
+	}
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		log.Error("loading the AWS SDK configuration failed: every request will be answered 500 internal_error", "error", err.Error())
@@ -60,14 +70,7 @@ func main() {
 		}
 	})
 	var guards []httpapi.Guard
-	if cfg.BotCheck.On() {
-		// The bot check's connection to Cloudflare opens during init too.
-		bot := turnstile.NewClient(cfg.BotCheck)
-		ready.Go(func() {
-			if err := bot.Preconnect(ctx); err != nil {
-				log.Warn("connecting to Cloudflare siteverify during init failed; the first bot check will try again", "error", err.Error())
-			}
-		})
+	if bot != nil {
 		guards = append(guards, &turnstile.Guard{Mode: cfg.BotCheck.Mode, Verify: bot, Secrets: keys, Log: log})
 	}
 	h := httpapi.New(cfg, &mint.Service{Keys: keys, API: api, Log: log}, log, guards...)

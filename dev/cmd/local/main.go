@@ -53,6 +53,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	real := fs.Bool("real", os.Getenv("LOCAL_REAL") == "1", "use your real secret (TRULIENCE_SECRET_ID), AWS credentials and Trulience API instead of stand-ins (also LOCAL_REAL=1)")
 	invoke := fs.String("invoke", "", "send this event file to the function, print the answer and exit")
 	showJWT := fs.Bool("show-jwt", false, "with -invoke, print minted JWTs in full (they are shortened by default)")
+	botCheck := fs.String("bot-check", "off", "Turnstile bot check: off, monitor or enforce (a siteverify stand-in with Cloudflare's test keys; the site shows the widget)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -67,6 +68,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		Log:            stderr,
 		Verbose:        *verbose,
 		Real:           *real,
+		BotCheck:       *botCheck,
 	}
 	if len(opts.AllowedOrigins) == 0 {
 		opts.AllowedOrigins = defaultOrigins(*siteAddr)
@@ -142,13 +144,13 @@ Token endpoint running on loopback (%s)
   Site:     %s/
   Origins:  %s
   Avatars:  %s
-
+%s
 Try:
-  curl -s -X POST %s -H 'Origin: %s' -d '{}'
+  curl -s -X POST %s -H 'Origin: %s' -d '%s'
 
 Ctrl-C stops everything.
 
-`, mode, s.TokenURL, s.SiteURL, strings.Join(s.AllowedOrigins, ", "), strings.Join(s.AvatarIDs, ", "), s.TokenURL, origin)
+`, mode, s.TokenURL, s.SiteURL, strings.Join(s.AllowedOrigins, ", "), strings.Join(s.AvatarIDs, ", "), botCheckLines(s), s.TokenURL, origin, tryBody(s))
 }
 
 func defaultOrigins(siteAddr string) []string {

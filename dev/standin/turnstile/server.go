@@ -234,6 +234,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-time.After(f.Delay):
 		case <-r.Context().Done():
+			call.Fault = true // the caller gave up waiting: counted, not verified
+			s.record(call)
 			return
 		}
 	}
@@ -355,4 +357,13 @@ func no(codes ...string) Answer { return Answer{ErrorCodes: codes} }
 func write(w http.ResponseWriter, a Answer) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(a)
+}
+
+// DropFaults empties the queue of faults and returns how many were unused.
+func (s *Server) DropFaults() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.queue)
+	s.queue = nil
+	return n
 }

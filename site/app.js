@@ -1,10 +1,12 @@
 // app.js: the iframe page. Fetch a token, then mount
 // <iframe src="https://www.trulience.com/avatar/<id>?token=<jwt>">.
-import { pageConfig, fetchToken, avatarURL, redact, describeLifetime } from "./token.js";
+import { pageConfig, avatarURL, redact, describeLifetime } from "./token.js";
+import { fetchTokenChecked, pageBotCheck } from "./turnstile.js";
 
 const { endpoint, avatarId } = pageConfig();
 const $ = (id) => document.getElementById(id);
 const app = $("app");
+const botCheck = pageBotCheck("bot-check"); // null without a Turnstile site key
 
 // show switches the page between loading, ready and error.
 function show(state, status) {
@@ -19,7 +21,7 @@ async function startSession() {
   $("avatar-frame")?.remove(); // ends the previous session
   show("loading", "Requesting a token…");
   try {
-    const token = await fetchToken(endpoint, avatarId);
+    const token = await fetchTokenChecked(endpoint, avatarId, botCheck);
     const src = avatarURL(token.avatarId, token.jwt);
 
     const frame = document.createElement("iframe");

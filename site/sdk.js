@@ -1,12 +1,14 @@
 // sdk.js: the JavaScript SDK page. Load Trulience's SDK, fetch a token,
 // build the avatar; on auth-fail fetch a fresh token and build it again.
-import { pageConfig, fetchToken, redact, describeLifetime } from "./token.js";
+import { pageConfig, redact, describeLifetime } from "./token.js";
+import { fetchTokenChecked, pageBotCheck } from "./turnstile.js";
 
 const SDK_URL = "https://trulience.com/sdk/trulience.sdk.js";
 
 const { endpoint, avatarId } = pageConfig();
 const $ = (id) => document.getElementById(id);
 const app = $("app");
+const botCheck = pageBotCheck("bot-check"); // null without a Turnstile site key
 
 let trulience = null; // the running SDK object, if any
 let refusals = 0;     // auth-fail events in a row
@@ -62,7 +64,7 @@ function stopAvatar() {
 async function startSession() {
   stopAvatar();
   show("loading", "Requesting a token…");
-  const [sdk, token] = await Promise.allSettled([loadSDK(), fetchToken(endpoint, avatarId)]);
+  const [sdk, token] = await Promise.allSettled([loadSDK(), fetchTokenChecked(endpoint, avatarId, botCheck)]);
 
   if (token.status === "rejected") {
     const err = token.reason;

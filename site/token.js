@@ -55,8 +55,14 @@ export function pageConfig(search = window.location.search) {
 // only allowed origins get the Access-Control-Allow-Origin header the browser
 // needs before it lets the page read the answer. The function ignores
 // Content-Type; "application/json" works too, at the cost of a preflight.
-export async function fetchToken(endpoint, avatarId) {
-  const body = avatarId ? JSON.stringify({ avatar_id: String(avatarId) }) : "";
+//
+// turnstileToken, when given, is the bot check widget's token (see
+// turnstile.js); it is sent as turnstile_token.
+export async function fetchToken(endpoint, avatarId, turnstileToken) {
+  const fields = {};
+  if (avatarId) fields.avatar_id = String(avatarId);
+  if (turnstileToken) fields.turnstile_token = turnstileToken;
+  const body = Object.keys(fields).length ? JSON.stringify(fields) : "";
   let res;
   try {
     res = await fetch(endpoint, {

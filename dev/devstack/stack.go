@@ -21,6 +21,7 @@ import (
 	"github.com/trulience-token/trulience-token/dev/moto"
 	"github.com/trulience-token/trulience-token/dev/rie"
 	"github.com/trulience-token/trulience-token/dev/standin/trulience"
+	"github.com/trulience-token/trulience-token/dev/standin/turnstile"
 )
 
 // Defaults of `make local`.
@@ -85,6 +86,14 @@ type Options struct {
 	// Limits, when set, turn the token limits on, counted in moto's
 	// DynamoDB (not in Real mode).
 	Limits *Limits
+	// BotCheck is BOT_CHECK: "monitor" or "enforce" starts the siteverify
+	// stand-in (Stack.Turnstile), stores TurnstileSecret in the secret and
+	// aims the function at the stand-in; empty or "off" leaves the check off.
+	BotCheck string
+	// TurnstileSecret is the Turnstile secret key stored in the secret;
+	// empty means Cloudflare's always-passing test secret key (and
+	// TURNSTILE_HOSTNAMES=example.com, the hostname its answers name).
+	TurnstileSecret string
 	// Real uses no stand-ins: the caller's TRULIENCE_SECRET_ID,
 	// TRULIENCE_API_URL and AWS credentials/profile/region from the
 	// environment reach the function, and it calls AWS and Trulience.
@@ -121,6 +130,12 @@ type Stack struct {
 	Function *rie.Emulator
 	// JWT is the front door's JWT authorizer; nil unless Options.SignedIn.
 	JWT *frontdoor.JWTAuth
+	// BotCheck is the function's BOT_CHECK ("" when off); Turnstile is the
+	// siteverify stand-in and TurnstileSecret the secret key stored in the
+	// secret (nil and "" without the bot check, or in Real mode).
+	BotCheck        string
+	Turnstile       *turnstile.Server
+	TurnstileSecret string
 
 	closers []func()
 }
@@ -183,6 +198,9 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if opts.Real && opts.Limits != nil {
 		return nil, errors.New("devstack: the limits count in moto's DynamoDB, which real mode does not start")
 	}
+	if err := s.startTurnstile(opts, env); err != nil {
+		return nil, err
+	}
 	if opts.Real {
 		if err := s.real(env); err != nil {
 			return nil, err
@@ -231,7 +249,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		}
 		siteDir = filepath.Join(root, "site")
 	}
-	site := &http.Server{Handler: siteHandler(siteDir, log.With("server", "site")), ReadHeaderTimeout: 10 * time.Second}
+	site := &http.Server{Handler: withLocalTurnstile(siteHandler(siteDir, log.With("server", "site"))), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = site.Serve(siteLn) }()
 	s.closers = append(s.closers, func() { _ = site.Close() })
 	return s, nil
@@ -269,7 +287,7 @@ func (s *Stack) standIns(ctx context.Context, opts Options, env map[string]strin
 	}
 	value := opts.SecretValue
 	if value == "" {
-		b, _ := json.Marshal(map[string]string{"api_key": s.APIKey})
+		b, _ := json.Marshal(s.secretFields(s.APIKey))
 		value = string(b)
 	}
 	if err := s.PutSecret(ctx, value); err != nil {
@@ -314,8 +332,18 @@ func (s *Stack) real(env map[string]string) error {
 // PutAPIKey stores key as the secret's new value ({"api_key":key}), as
 // scripts/put-api-key.sh does in AWS (a rotation).
 func (s *Stack) PutAPIKey(ctx context.Context, key string) error {
-	value, _ := json.Marshal(map[string]string{"api_key": key})
+	value, _ := json.Marshal(s.secretFields(key))
 	return s.PutSecret(ctx, string(value))
+}
+
+// secretFields is the secret's JSON: the key, and the Turnstile secret key
+// when the bot check is on.
+func (s *Stack) secretFields(key string) map[string]string {
+	m := map[string]string{"api_key": key}
+	if s.TurnstileSecret != "" {
+		m["turnstile_secret"] = s.TurnstileSecret
+	}
+	return m
 }
 
 // PutSecret stores value as the secret's new value in moto.

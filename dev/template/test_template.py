@@ -59,6 +59,10 @@ ENV_VARS = {
     "MAX_EXPIRE_AT",
     "AVATAR_CLAIM",
     "METRICS_NAMESPACE",
+    "BOT_CHECK",
+    "TURNSTILE_HOSTNAMES",
+    "TURNSTILE_ACTION",
+    "BOT_CHECK_TIMEOUT",
 }
 
 LIMITS_VARS = {"CLIENT_TOKEN_LIMIT", "DAILY_TOKEN_LIMIT", "LIMITS_TABLE", "LIMITS_FAIL_MODE", "LIMITS_HASH_KEY"}
@@ -347,6 +351,22 @@ class Function(unittest.TestCase):
         self.assertEqual(env["TRULIENCE_API_URL"], "https://trulience.com")
         self.assertEqual(env["LOG_LEVEL"], "info")
 
+    def test_bot_check_off_by_default(self):
+        env = stack().function()["Environment"]["Variables"]
+        self.assertEqual(env["BOT_CHECK"], "off")
+        self.assertEqual(env["TURNSTILE_HOSTNAMES"], "")
+        self.assertEqual(env["TURNSTILE_ACTION"], "")
+        self.assertEqual(env["BOT_CHECK_TIMEOUT"], "2s")
+
+    def test_bot_check_parameters_reach_the_function(self):
+        env = stack(BotCheck="enforce", TurnstileHostnames="www.example.com,example.com", TurnstileAction="get-token").function()[
+            "Environment"
+        ]["Variables"]
+        self.assertEqual(env["BOT_CHECK"], "enforce")
+        self.assertEqual(env["TURNSTILE_HOSTNAMES"], "www.example.com,example.com")
+        self.assertEqual(env["TURNSTILE_ACTION"], "get-token")
+        self.assertEqual(load_sam()["Parameters"]["BotCheck"]["AllowedValues"], ["off", "monitor", "enforce"])
+
     def test_json_logs_to_its_own_group_with_retention(self):
         s = stack(LogRetentionInDays=14)
         logging = s.function()["LoggingConfig"]
@@ -610,6 +630,14 @@ class Parameters(unittest.TestCase):
             "TrulienceApiUrl": (
                 ["https://trulience.com", "https://api.example.test/v2"],
                 ["http://trulience.com", "trulience.com", ""],
+            ),
+            "TurnstileHostnames": (
+                ["", "example.com", "www.example.com,example.com", "localhost"],
+                ["https://example.com", "example.com:443", "a.com, b.com", "*.example.com", "Example.com"],
+            ),
+            "TurnstileAction": (
+                ["", "login", "get-token", "a_b", "x" * 32],
+                ["get token", "x" * 33, "a.b"],
             ),
         }
         for name, (good, bad) in cases.items():

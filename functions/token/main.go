@@ -22,6 +22,7 @@ import (
 	"github.com/trulience-token/trulience-token/internal/mint"
 	"github.com/trulience-token/trulience-token/internal/secret"
 	"github.com/trulience-token/trulience-token/internal/trulience"
+	"github.com/trulience-token/trulience-token/internal/turnstile"
 )
 
 // initTimeout bounds how long init waits for the SDK configuration, the first
@@ -53,6 +54,16 @@ func main() {
 			log.Warn("connecting to Trulience during init failed; the first request will try again", "error", err.Error())
 		}
 	})
+	// With the bot check on, the connection to Cloudflare opens alongside.
+	var bot *turnstile.Client
+	if cfg.BotCheck.On() {
+		bot = turnstile.NewClient(cfg.BotCheck)
+		ready.Go(func() {
+			if err := bot.Preconnect(ctx); err != nil {
+				log.Warn("connecting to Cloudflare siteverify during init failed; the first bot check will try again", "error", err.Error())
+			}
+		})
+	}
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		log.Error("loading the AWS SDK configuration failed: every request will be answered 500 internal_error", "error", err.Error())
@@ -66,6 +77,9 @@ func main() {
 		}
 	})
 	var guards []httpapi.Guard
+	if bot != nil {
+		guards = append(guards, &turnstile.Guard{Mode: cfg.BotCheck.Mode, Verify: bot, Secrets: keys, Log: log})
+	}
 	if lim.On() {
 		// Only with a limit set: the DynamoDB client costs init nothing otherwise.
 		db := dynamodb.NewFromConfig(awsCfg)

@@ -36,6 +36,8 @@ type Config struct {
 	// MaxExpireAt is the longest token lifetime (seconds) a request may
 	// ask for; 0 means the endpoint's own limit (see ExpireAtCap).
 	MaxExpireAt int
+	// BotCheck is the Turnstile bot check (BOT_CHECK and friends).
+	BotCheck BotCheck
 }
 
 // Load builds a Config from getenv (os.Getenv in production). All problems are
@@ -68,6 +70,7 @@ func Load(getenv func(string) string) (Config, error) {
 			fail("UPSTREAM_TIMEOUT", err)
 		}
 	}
+	c.BotCheck = loadBotCheck(getenv, c.Origins, fail)
 	if v := getenv("LOG_LEVEL"); v != "" {
 		if c.LogLevel, err = parseLevel(v); err != nil {
 			fail("LOG_LEVEL", err)
@@ -89,15 +92,18 @@ func parseDuration(v string, min time.Duration) (time.Duration, error) {
 }
 
 // parseAPIURL accepts an https URL, or plain http for loopback hosts used in local runs.
-func parseAPIURL(v string) (string, error) {
+func parseAPIURL(v string) (string, error) { return parseServiceURL(v, DefaultAPIURL) }
+
+// parseServiceURL is parseAPIURL for any service: empty means def.
+func parseServiceURL(v, def string) (string, error) {
 	v = strings.TrimSpace(v)
 	if v == "" {
-		return DefaultAPIURL, nil
+		return def, nil
 	}
 	// Errors name the scheme and host only: a mistaken value could hold credentials.
 	u, err := url.Parse(v)
 	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("is not a base URL such as %s (no credentials, query or fragment)", DefaultAPIURL)
+		return "", fmt.Errorf("is not a URL such as %s (no credentials, query or fragment)", def)
 	}
 	switch {
 	case u.Scheme == "https":

@@ -41,6 +41,7 @@ func TestLoadDefaults(t *testing.T) {
 		SecretTTL:       5 * time.Minute,
 		UpstreamTimeout: 5 * time.Second,
 		LogLevel:        slog.LevelInfo,
+		BotCheck:        BotCheck{Mode: BotCheckOff, VerifyURL: DefaultTurnstileVerifyURL, Timeout: 2 * time.Second},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Load() = %+v\nwant     %+v", c, want)
@@ -71,6 +72,7 @@ func TestLoadEveryVariable(t *testing.T) {
 		SecretTTL:       90 * time.Second,
 		UpstreamTimeout: 2500 * time.Millisecond,
 		LogLevel:        slog.LevelDebug,
+		BotCheck:        c.BotCheck, // botcheck_test.go checks it
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Load() = %+v\nwant     %+v", c, want)

@@ -15,6 +15,9 @@ import (
 type tokenRequest struct {
 	avatarID string // "" when absent
 	expireAt int    // 0 when absent
+	// turnstileToken is the Turnstile widget's token ("" when absent),
+	// accepted even when the bot check is off.
+	turnstileToken string
 }
 
 // parseBody parses the optional JSON body {"avatar_id": "…", "expire_at": N}.
@@ -32,6 +35,7 @@ func parseBody(b []byte) (tokenRequest, *Problem) {
 		return tr, invalid("the body must be a JSON object such as {\"avatar_id\": \"123\"}")
 	}
 	seen := map[string]bool{}
+	var p *Problem
 	for dec.More() {
 		t, err := dec.Token()
 		if err != nil {
@@ -62,8 +66,12 @@ func parseBody(b []byte) (tokenRequest, *Problem) {
 			if tr.expireAt < 60 || tr.expireAt > 3600 {
 				return tr, badExpire
 			}
+		case "turnstile_token":
+			if tr.turnstileToken, p = parseTurnstileToken(v); p != nil {
+				return tr, p
+			}
 		default:
-			return tr, invalid(fmt.Sprintf("unknown field %s: the body accepts only avatar_id and expire_at", quoteField(name)))
+			return tr, invalid(fmt.Sprintf("unknown field %s: the body accepts only avatar_id, expire_at and turnstile_token", quoteField(name)))
 		}
 	}
 	if t, err := dec.Token(); err != nil || t != json.Delim('}') {

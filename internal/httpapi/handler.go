@@ -99,6 +99,7 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	}
 	attrs = append(attrs, claimsLog(req.claims)...)
 	attrs = append(attrs, out.guardLog...)
+	attrs = botCheckSkipped(attrs)
 	code := ""
 	if out.err != nil {
 		p := problemFor(out.err)
@@ -177,7 +178,7 @@ func (h *Handler) serve(ctx context.Context, req request) (*response, outcome) {
 	}
 	var verdicts []Verdict
 	if len(h.guards) > 0 {
-		verdicts = checkGuards(ctx, h.guards, Visitor{SourceIP: req.sourceIP, Claims: req.claims, Origin: origin, AvatarID: avatar})
+		verdicts = checkGuards(ctx, h.guards, Visitor{SourceIP: req.sourceIP, Claims: req.claims, Origin: origin, AvatarID: avatar, TurnstileToken: body.turnstileToken})
 		for _, vd := range verdicts {
 			out.guardLog = append(out.guardLog, vd.Log...)
 		}

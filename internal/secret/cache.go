@@ -21,6 +21,10 @@ type Getter interface {
 // ErrUnavailable is wrapped by every error that means "no usable key could be read".
 var ErrUnavailable = errors.New("trulience API key unavailable")
 
+// ErrNoTurnstileSecret means the secret was read but holds no
+// "turnstile_secret" field.
+var ErrNoTurnstileSecret = errors.New(`the secret has no "turnstile_secret" field (store it with scripts/put-api-key.sh --turnstile-secret)`)
+
 const (
 	// fetchTimeout bounds one GetSecretValue call, SDK retries included.
 	fetchTimeout = 3 * time.Second
@@ -43,7 +47,7 @@ type Cache struct {
 	now    func() time.Time
 
 	mu         sync.Mutex
-	key        string
+	val        Value
 	expires    time.Time
 	lastForced time.Time
 }
@@ -56,26 +60,47 @@ func New(client Getter, id string, ttl time.Duration, log *slog.Logger) *Cache {
 // Key returns the API key, from the cache while it is fresh. When a refresh
 // fails and a key was read before, that key is returned (stale on error).
 func (c *Cache) Key(ctx context.Context) (string, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.key != "" && c.now().Before(c.expires) {
-		return c.key, nil
-	}
-	timeout := fetchTimeout
-	if c.key != "" {
-		timeout = refreshTimeout
-	}
-	key, err := c.fetch(ctx, timeout)
+	v, err := c.value(ctx)
+	return v.APIKey, err
+}
+
+// TurnstileSecret returns the Turnstile secret key from the same cached
+// read as the API key (no extra call to Secrets Manager). It fails with
+// ErrNoTurnstileSecret when the secret holds none, and with ErrUnavailable
+// when the secret cannot be read.
+func (c *Cache) TurnstileSecret(ctx context.Context) (string, error) {
+	v, err := c.value(ctx)
 	if err != nil {
-		if c.key != "" {
-			c.log.Warn("secret refresh failed; using the previously read key", "secret_id", c.id, "error", err.Error())
-			c.expires = c.now().Add(min(c.ttl, staleRetry))
-			return c.key, nil
-		}
 		return "", err
 	}
-	c.store(key)
-	return key, nil
+	if v.TurnstileSecret == "" {
+		return "", ErrNoTurnstileSecret
+	}
+	return v.TurnstileSecret, nil
+}
+
+// value returns the secret's value, from the cache while it is fresh.
+func (c *Cache) value(ctx context.Context) (Value, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.val.APIKey != "" && c.now().Before(c.expires) {
+		return c.val, nil
+	}
+	timeout := fetchTimeout
+	if c.val.APIKey != "" {
+		timeout = refreshTimeout
+	}
+	v, err := c.fetch(ctx, timeout)
+	if err != nil {
+		if c.val.APIKey != "" {
+			c.log.Warn("secret refresh failed; using the previously read key", "secret_id", c.id, "error", err.Error())
+			c.expires = c.now().Add(min(c.ttl, staleRetry))
+			return c.val, nil
+		}
+		return Value{}, err
+	}
+	c.store(v)
+	return v, nil
 }
 
 // Refresh reads the key again, bypassing the cache, after Trulience rejected
@@ -85,47 +110,47 @@ func (c *Cache) Key(ctx context.Context) (string, error) {
 func (c *Cache) Refresh(ctx context.Context, rejected string) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.key != "" && c.key != rejected {
-		return c.key, nil
+	if c.val.APIKey != "" && c.val.APIKey != rejected {
+		return c.val.APIKey, nil
 	}
 	now := c.now()
 	if !c.lastForced.IsZero() && now.Sub(c.lastForced) < minForcedInterval {
 		return rejected, nil
 	}
 	c.lastForced = now
-	key, err := c.fetch(ctx, fetchTimeout)
+	v, err := c.fetch(ctx, fetchTimeout)
 	if err != nil {
 		return "", err
 	}
-	if key != rejected {
+	if v.APIKey != rejected {
 		c.log.Info("trulience API key changed in Secrets Manager", "secret_id", c.id)
 	}
-	c.store(key)
-	return key, nil
+	c.store(v)
+	return v.APIKey, nil
 }
 
-func (c *Cache) store(key string) {
-	c.key = key
+func (c *Cache) store(v Value) {
+	c.val = v
 	c.expires = c.now().Add(c.ttl)
 }
 
-func (c *Cache) fetch(ctx context.Context, timeout time.Duration) (string, error) {
+func (c *Cache) fetch(ctx context.Context, timeout time.Duration) (Value, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := c.now()
 	out, err := c.client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &c.id})
 	c.log.Debug("GetSecretValue", "secret_id", c.id, "ok", err == nil, "latency_ms", c.now().Sub(start).Milliseconds())
 	if err != nil {
-		return "", fmt.Errorf("%w: GetSecretValue %s: %s", ErrUnavailable, c.id, describe(err))
+		return Value{}, fmt.Errorf("%w: GetSecretValue %s: %s", ErrUnavailable, c.id, describe(err))
 	}
 	if out.SecretString == nil {
-		return "", fmt.Errorf("%w: secret %s has no SecretString (binary secrets are not supported)", ErrUnavailable, c.id)
+		return Value{}, fmt.Errorf("%w: secret %s has no SecretString (binary secrets are not supported)", ErrUnavailable, c.id)
 	}
-	key, err := ParseKey(*out.SecretString)
+	v, err := Parse(*out.SecretString)
 	if err != nil {
-		return "", fmt.Errorf("%w: secret %s: %v", ErrUnavailable, c.id, err)
+		return Value{}, fmt.Errorf("%w: secret %s: %v", ErrUnavailable, c.id, err)
 	}
-	return key, nil
+	return v, nil
 }
 
 // describe names an AWS failure by its error code when it has one; the

@@ -90,8 +90,11 @@ func alive(c net.Conn) bool {
 // Preconnect opens the connection the first call will use, so that call
 // does not wait for the TCP and TLS handshakes (done during init, while the
 // API key is read). On failure the first call simply dials as usual.
-func (c *Client) Preconnect(ctx context.Context) error {
-	u, err := url.Parse(c.endpoint)
+func (c *Client) Preconnect(ctx context.Context) error { return c.dialer.preconnect(ctx, c.endpoint) }
+
+// preconnect opens the connection the first request to endpoint will use.
+func (d *dialer) preconnect(ctx context.Context, endpoint string) error {
+	u, err := url.Parse(endpoint)
 	if err != nil {
 		return err
 	}
@@ -105,18 +108,18 @@ func (c *Client) Preconnect(ctx context.Context) error {
 	addr := net.JoinHostPort(u.Hostname(), port)
 	var conn net.Conn
 	if u.Scheme == "https" {
-		conn, err = c.dialer.DialTLSContext(ctx, "tcp", addr)
+		conn, err = d.DialTLSContext(ctx, "tcp", addr)
 	} else {
-		conn, err = c.dialer.DialContext(ctx, "tcp", addr)
+		conn, err = d.DialContext(ctx, "tcp", addr)
 	}
 	if err != nil {
 		return err
 	}
-	c.dialer.mu.Lock()
-	defer c.dialer.mu.Unlock()
-	if c.dialer.next != nil {
-		c.dialer.next.Close()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.next != nil {
+		d.next.Close()
 	}
-	c.dialer.next, c.dialer.addr, c.dialer.at = conn, addr, time.Now()
+	d.next, d.addr, d.at = conn, addr, time.Now()
 	return nil
 }

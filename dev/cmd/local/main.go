@@ -62,6 +62,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	clientLimit := fs.String("client-limit", "", "CLIENT_TOKEN_LIMIT, tokens per visitor per window such as 5/10m (counted in moto's DynamoDB)")
 	dailyLimit := fs.String("daily-limit", "", "DAILY_TOKEN_LIMIT, tokens per UTC day for the endpoint (counted in moto's DynamoDB)")
 	limitsFailMode := fs.String("limits-fail-mode", "open", "LIMITS_FAIL_MODE when the limits table cannot be reached: open or closed")
+	botCheck := fs.String("bot-check", "off", "Turnstile bot check: off, monitor or enforce (a siteverify stand-in with Cloudflare's test keys; the site shows the widget)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -76,6 +77,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		Log:            stderr,
 		Verbose:        *verbose,
 		Real:           *real,
+		BotCheck:       *botCheck,
 	}
 	if len(opts.AllowedOrigins) == 0 {
 		opts.AllowedOrigins = defaultOrigins(*siteAddr)
@@ -166,11 +168,11 @@ Token endpoint running on loopback (%s)
   Avatars:  %s
 %s
 Try:
-  curl -s -X POST %s -H 'Origin: %s'%s -d '{}'
+  curl -s -X POST %s -H 'Origin: %s'%s -d '%s'
 
 Ctrl-C stops everything.
 
-`, mode, s.TokenURL, s.SiteURL, strings.Join(s.AllowedOrigins, ", "), strings.Join(s.AvatarIDs, ", "), signedIn, s.TokenURL, origin, authz)
+`, mode, s.TokenURL, s.SiteURL, strings.Join(s.AllowedOrigins, ", "), strings.Join(s.AvatarIDs, ", "), signedIn+botCheckLines(s), s.TokenURL, origin, authz, tryBody(s))
 	return nil
 }
 

@@ -30,12 +30,15 @@ type Config struct {
 	UpstreamTimeout time.Duration
 	// LogLevel is the minimum level logged.
 	LogLevel slog.Level
+	// MaxKeyStaleness bounds how long after the last successful read the
+	// cached API key is still served while Secrets Manager fails transiently.
+	MaxKeyStaleness time.Duration
 }
 
 // Load builds a Config from getenv (os.Getenv in production). All problems are
 // reported together, one per variable, so a misconfigured deployment is fixed in one go.
 func Load(getenv func(string) string) (Config, error) {
-	c := Config{SecretTTL: 5 * time.Minute, UpstreamTimeout: 5 * time.Second, LogLevel: slog.LevelInfo}
+	c := Config{SecretTTL: 5 * time.Minute, UpstreamTimeout: 5 * time.Second, LogLevel: slog.LevelInfo, MaxKeyStaleness: time.Hour}
 	var errs []error
 	fail := func(name string, err error) { errs = append(errs, fmt.Errorf("%s: %w", name, err)) }
 
@@ -60,6 +63,11 @@ func Load(getenv func(string) string) (Config, error) {
 	if v := getenv("UPSTREAM_TIMEOUT"); v != "" {
 		if c.UpstreamTimeout, err = parseDuration(v, time.Millisecond); err != nil {
 			fail("UPSTREAM_TIMEOUT", err)
+		}
+	}
+	if v := getenv("MAX_KEY_STALENESS"); v != "" {
+		if c.MaxKeyStaleness, err = parseDuration(v, 0); err != nil {
+			fail("MAX_KEY_STALENESS", err)
 		}
 	}
 	if v := getenv("LOG_LEVEL"); v != "" {

@@ -41,6 +41,7 @@ func TestLoadDefaults(t *testing.T) {
 		SecretTTL:       5 * time.Minute,
 		UpstreamTimeout: 5 * time.Second,
 		LogLevel:        slog.LevelInfo,
+		MaxKeyStaleness: time.Hour,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Load() = %+v\nwant     %+v", c, want)
@@ -59,6 +60,7 @@ func TestLoadEveryVariable(t *testing.T) {
 		"SECRET_TTL":          "90s",
 		"UPSTREAM_TIMEOUT":    "2500ms",
 		"LOG_LEVEL":           "debug",
+		"MAX_KEY_STALENESS":   "15m",
 	}))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -71,6 +73,7 @@ func TestLoadEveryVariable(t *testing.T) {
 		SecretTTL:       90 * time.Second,
 		UpstreamTimeout: 2500 * time.Millisecond,
 		LogLevel:        slog.LevelDebug,
+		MaxKeyStaleness: 15 * time.Minute,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Load() = %+v\nwant     %+v", c, want)

@@ -38,7 +38,7 @@ type Config struct {
 // Load builds a Config from getenv (os.Getenv in production). All problems are
 // reported together, one per variable, so a misconfigured deployment is fixed in one go.
 func Load(getenv func(string) string) (Config, error) {
-	c := Config{SecretTTL: 5 * time.Minute, UpstreamTimeout: 5 * time.Second, LogLevel: slog.LevelInfo, MaxKeyStaleness: time.Hour}
+	c := Config{SecretTTL: 5 * time.Minute, UpstreamTimeout: 3 * time.Second, LogLevel: slog.LevelInfo, MaxKeyStaleness: time.Hour}
 	var errs []error
 	fail := func(name string, err error) { errs = append(errs, fmt.Errorf("%s: %w", name, err)) }
 

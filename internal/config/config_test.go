@@ -39,7 +39,7 @@ func TestLoadDefaults(t *testing.T) {
 			Default: "4386676996480451678",
 		},
 		SecretTTL:       5 * time.Minute,
-		UpstreamTimeout: 5 * time.Second,
+		UpstreamTimeout: 3 * time.Second,
 		LogLevel:        slog.LevelInfo,
 		MaxKeyStaleness: time.Hour,
 	}

@@ -13,7 +13,7 @@ PY            := $(VENV)/bin/python
 # The tests find moto, cfn-lint and (when installed there) the AWS CLI in .venv.
 export PATH   := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help build build-TokenFunction test test-short lint darwin local invoke deploy smoke fuzz soak bench tools clean
+.PHONY: help build build-TokenFunction test test-short lint darwin local invoke deploy smoke pause resume fuzz soak bench tools clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -62,6 +62,12 @@ deploy: ## sam build && sam deploy (add GUIDED=1 the first time)
 
 smoke: ## Smoke-test the deployed stack STACK_NAME (ORIGIN=https://your.site)
 	scripts/smoke-test.sh --stack-name "$(STACK_NAME)" $(if $(ORIGIN),--origin "$(ORIGIN)",)
+
+pause: ## Stop all token minting of stack STACK_NAME at once (reserved concurrency 0)
+	scripts/pause.sh --stack-name "$(STACK_NAME)"
+
+resume: ## Undo make pause: stack STACK_NAME mints tokens again
+	scripts/resume.sh --stack-name "$(STACK_NAME)"
 
 fuzz: ## Run each fuzz target for FUZZTIME (default 10s)
 	dev/fuzz.sh "$(FUZZTIME)"

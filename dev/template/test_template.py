@@ -629,13 +629,14 @@ class Outputs(unittest.TestCase):
 class ScriptsStandIn(unittest.TestCase):
     """scripts/testdata/stack.json stands in for this stack in moto: it must keep up."""
 
-    def test_same_outputs_and_the_parameter_the_smoke_test_reads(self):
+    def test_same_outputs_and_the_parameters_the_scripts_read(self):
         with open(os.path.join(ROOT, "dev", "scripttest", "testdata", "stack.json"), encoding="utf-8") as f:
             standin = json.load(f)
         sam = load_sam()
         self.assertEqual(set(standin["Outputs"]), set(sam["Outputs"]))
-        self.assertIn("AllowedOrigins", sam["Parameters"])
-        self.assertIn("AllowedOrigins", standin["Parameters"])
+        for name in ["AllowedOrigins", "ReservedConcurrency"]:
+            self.assertIn(name, sam["Parameters"])
+            self.assertIn(name, standin["Parameters"])
 
 
 class LocalEnv(unittest.TestCase):

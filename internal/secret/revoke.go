@@ -22,7 +22,7 @@ var revokedCodes = map[string]bool{
 // the secret was taken away rather than that Secrets Manager failed for a
 // while (throttling, a 5xx, a timeout, the network). A secret scheduled for
 // deletion answers InvalidRequestException "... marked for deletion", which
-// counts as taken away too.
+// counts as taken away too; other InvalidRequestExceptions do not.
 func Revoked(err error) bool {
 	var api smithy.APIError
 	if !errors.As(err, &api) {
@@ -32,5 +32,14 @@ func Revoked(err error) bool {
 	if revokedCodes[code] {
 		return true
 	}
-	return code == "InvalidRequestException" && strings.Contains(strings.ToLower(api.ErrorMessage()), "marked for deletion")
+	return code == "InvalidRequestException" && markedForDeletion(api.ErrorMessage())
+}
+
+// markedForDeletion recognises the message of an InvalidRequestException
+// about a deleted secret: AWS says "... because it was marked for deletion",
+// moto "... a secret that's currently marked deleted".
+func markedForDeletion(msg string) bool {
+	msg = strings.ToLower(msg)
+	i := strings.Index(msg, "marked ")
+	return i >= 0 && strings.HasPrefix(strings.TrimPrefix(msg[i+len("marked "):], "for "), "delet")
 }

@@ -30,7 +30,7 @@ test: tools ## Run every test: unit, integration (RIE, moto, browser), the templ
 	$(GO) test -race -count=1 ./...
 	cd dev && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 	$(PY) -m unittest discover -s dev/template
-	$(PY) -m cfnlint template.yaml
+	cfn-lint template.yaml
 
 test-short: ## The quick loop: unit tests and the fast integration tests (under a minute)
 	$(GO) test -count=1 ./...
@@ -43,7 +43,7 @@ lint: tools darwin ## gofmt, go vet, staticcheck, shellcheck, cfn-lint
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	cd dev && $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	shellcheck scripts/*.sh dev/*.sh .ci/run
-	$(PY) -m cfnlint template.yaml
+	cfn-lint template.yaml
 
 darwin: ## Vet and build the development tools for macOS (arm64 and amd64)
 	cd dev && for arch in arm64 amd64; do GOOS=darwin GOARCH=$$arch $(GO) vet ./... && GOOS=darwin GOARCH=$$arch $(GO) build -o /dev/null ./cmd/... || exit 1; done

@@ -19,7 +19,7 @@ CFN_LINT      := $(PY) -c "import sys; from cfnlint.runner import main; sys.argv
 # The tests find moto, cfn-lint and (when installed there) the AWS CLI in .venv.
 export PATH   := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help build build-TokenFunction test test-short lint darwin local invoke deploy deploy-role smoke fuzz soak bench tools tools-local clean
+.PHONY: help build build-TokenFunction test test-short lint darwin local invoke deploy deploy-role smoke pause resume fuzz soak bench tools tools-local clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -84,6 +84,12 @@ deploy-role: ## Create/update the IAM role GitHub Actions deploys STACK_NAME wit
 
 smoke: ## Smoke-test the deployed stack STACK_NAME (ORIGIN=https://your.site)
 	scripts/smoke-test.sh --stack-name "$(STACK_NAME)" $(if $(ORIGIN),--origin "$(ORIGIN)",)
+
+pause: ## Stop all token minting of stack STACK_NAME at once (reserved concurrency 0)
+	scripts/pause.sh --stack-name "$(STACK_NAME)"
+
+resume: ## Undo make pause: stack STACK_NAME mints tokens again
+	scripts/resume.sh --stack-name "$(STACK_NAME)"
 
 fuzz: ## Run each fuzz target for FUZZTIME (default 10s)
 	dev/fuzz.sh "$(FUZZTIME)"

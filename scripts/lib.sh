@@ -20,3 +20,26 @@ default_stack_name() {
 	fi
 	printf '%s\n' "${name:-trulience-token}"
 }
+
+# stack_output STACK KEY [AWS ARGS...] prints the stack's output KEY, or
+# nothing when the stack has no such output; it fails when the stack cannot
+# be read.
+stack_output() {
+	local stack=$1 key=$2 value
+	shift 2
+	value=$(aws "$@" cloudformation describe-stacks --stack-name "$stack" \
+		--query "Stacks[0].Outputs[?OutputKey=='$key'].OutputValue" --output text) || return 1
+	[[ $value == None ]] && value=""
+	printf '%s\n' "$value"
+}
+
+# stack_parameter STACK KEY [AWS ARGS...] prints the value the stack was
+# deployed with for parameter KEY, or nothing.
+stack_parameter() {
+	local stack=$1 key=$2 value
+	shift 2
+	value=$(aws "$@" cloudformation describe-stacks --stack-name "$stack" \
+		--query "Stacks[0].Parameters[?ParameterKey=='$key'].ParameterValue" --output text) || return 1
+	[[ $value == None ]] && value=""
+	printf '%s\n' "$value"
+}

@@ -4,13 +4,14 @@
 
 // Where the page asks for a token: the deployed API's URL ends in /token
 // (see the stack's TokenEndpoint output). `make local` serves it here.
-// A page URL can override it for testing: ?endpoint=https://…/token
+// A page served from this machine (make local) can override it for testing:
+// ?endpoint=https://…/token
 export const TOKEN_ENDPOINT = "http://127.0.0.1:3000/token";
 
 // Which avatar to talk to; the function must allow it (ALLOWED_AVATAR_IDS).
-// Override with ?avatar=123…; an empty value sends no avatar_id, and the
-// function then uses the first allowed ID. Avatar IDs stay strings: 19-digit
-// IDs do not fit a JavaScript number.
+// On a page served from this machine, ?avatar=123… overrides it; an empty
+// value sends no avatar_id, and the function then uses the first allowed ID.
+// Avatar IDs stay strings: 19-digit IDs do not fit a JavaScript number.
 export const AVATAR_ID = "4386676996480451678";
 
 // How long to wait for the endpoint before giving up.
@@ -28,9 +29,16 @@ export class TokenError extends Error {
   }
 }
 
-// pageConfig reads the endpoint and avatar ID, letting ?endpoint= and
-// ?avatar= override the constants above. A production page can drop this.
-export function pageConfig(search = window.location.search) {
+// LOCAL_HOSTS are the host names of a page served from this machine, where
+// make local runs the site.
+const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+// pageConfig reads the endpoint and avatar ID. ?endpoint= and ?avatar=
+// override the constants above only on a page served from this machine
+// (make local): on a published page a crafted link could otherwise send
+// visitors' token requests to another endpoint, or start another avatar.
+export function pageConfig(search = window.location.search, hostname = window.location.hostname) {
+  if (!LOCAL_HOSTS.has(hostname)) return { endpoint: TOKEN_ENDPOINT, avatarId: AVATAR_ID };
   const params = new URLSearchParams(search);
   let endpoint = TOKEN_ENDPOINT;
   const override = params.get("endpoint");

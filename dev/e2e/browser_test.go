@@ -163,6 +163,40 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("URL overrides only on a page served from this machine", func(t *testing.T) {
+		tab := b.newTab(t)
+		tab.open(t, st.siteURL+"/index.html?endpoint="+url.QueryEscape(st.tokenURL))
+		tab.waitSettled(t)
+		// pageConfig as the published page runs it, on the site's own host name.
+		config := func(search, hostname string) string {
+			t.Helper()
+			js := fmt.Sprintf(`import("/token.js").then(m => {
+				const c = m.pageConfig(%q, %q);
+				return [c.endpoint === m.TOKEN_ENDPOINT ? "default" : c.endpoint, c.avatarId === m.AVATAR_ID ? "default" : c.avatarId].join(" ");
+			})`, search, hostname)
+			v, err := chromedp.Run(tab.ctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
+			if err != nil {
+				t.Fatalf("evaluate pageConfig: %v", err)
+			}
+			return v
+		}
+		const crafted = "?endpoint=https%3A%2F%2Fevil.example%2Ftoken&avatar=123"
+		for _, host := range []string{"www.example.com", "example.github.io", "127.0.0.1.evil.example", "localhost.evil.example", ""} {
+			if got := config(crafted, host); got != "default default" {
+				t.Errorf("on %q the crafted link gives %q, want the page's own endpoint and avatar", host, got)
+			}
+		}
+		for _, host := range []string{"localhost", "127.0.0.1", "[::1]"} {
+			if got := config(crafted, host); got != "https://evil.example/token 123" {
+				t.Errorf("on %q (make local) the overrides give %q, want them honoured", host, got)
+			}
+		}
+		// The page itself, served from 127.0.0.1, took the override.
+		if got := tab.text(t, "endpoint"); got != st.tokenURL {
+			t.Errorf("the local page shows endpoint %q, want the override %q", got, st.tokenURL)
+		}
+	})
+
 	t.Run("SDK page shows the token when the SDK cannot load", func(t *testing.T) {
 		tab := b.newTab(t)
 		before := len(st.minted())

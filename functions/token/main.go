@@ -71,6 +71,7 @@ func main() {
 		return
 	}
 	keys := secret.New(secretsmanager.NewFromConfig(awsCfg), cfg.SecretID, cfg.SecretTTL, log)
+	keys.MaxStaleness = cfg.MaxKeyStaleness
 	ready.Go(func() {
 		if _, err := keys.Key(ctx); err != nil {
 			log.Warn("reading the API key during init failed; the first request will try again", "error", err.Error())

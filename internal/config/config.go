@@ -38,12 +38,15 @@ type Config struct {
 	MaxExpireAt int
 	// BotCheck is the Turnstile bot check (BOT_CHECK and friends).
 	BotCheck BotCheck
+	// MaxKeyStaleness bounds how long after the last successful read the
+	// cached API key is still served while Secrets Manager fails transiently.
+	MaxKeyStaleness time.Duration
 }
 
 // Load builds a Config from getenv (os.Getenv in production). All problems are
 // reported together, one per variable, so a misconfigured deployment is fixed in one go.
 func Load(getenv func(string) string) (Config, error) {
-	c := Config{SecretTTL: 5 * time.Minute, UpstreamTimeout: 5 * time.Second, LogLevel: slog.LevelInfo}
+	c := Config{SecretTTL: 5 * time.Minute, UpstreamTimeout: 3 * time.Second, LogLevel: slog.LevelInfo, MaxKeyStaleness: time.Hour}
 	var errs []error
 	fail := func(name string, err error) { errs = append(errs, fmt.Errorf("%s: %w", name, err)) }
 
@@ -71,6 +74,11 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 	c.BotCheck = loadBotCheck(getenv, c.Origins, fail)
+	if v := getenv("MAX_KEY_STALENESS"); v != "" {
+		if c.MaxKeyStaleness, err = parseDuration(v, 0); err != nil {
+			fail("MAX_KEY_STALENESS", err)
+		}
+	}
 	if v := getenv("LOG_LEVEL"); v != "" {
 		if c.LogLevel, err = parseLevel(v); err != nil {
 			fail("LOG_LEVEL", err)

@@ -39,9 +39,10 @@ func TestLoadDefaults(t *testing.T) {
 			Default: "4386676996480451678",
 		},
 		SecretTTL:       5 * time.Minute,
-		UpstreamTimeout: 5 * time.Second,
+		UpstreamTimeout: 3 * time.Second,
 		LogLevel:        slog.LevelInfo,
 		BotCheck:        BotCheck{Mode: BotCheckOff, VerifyURL: DefaultTurnstileVerifyURL, Timeout: 2 * time.Second},
+		MaxKeyStaleness: time.Hour,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Load() = %+v\nwant     %+v", c, want)
@@ -60,6 +61,7 @@ func TestLoadEveryVariable(t *testing.T) {
 		"SECRET_TTL":          "90s",
 		"UPSTREAM_TIMEOUT":    "2500ms",
 		"LOG_LEVEL":           "debug",
+		"MAX_KEY_STALENESS":   "15m",
 	}))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -73,6 +75,7 @@ func TestLoadEveryVariable(t *testing.T) {
 		UpstreamTimeout: 2500 * time.Millisecond,
 		LogLevel:        slog.LevelDebug,
 		BotCheck:        c.BotCheck, // botcheck_test.go checks it
+		MaxKeyStaleness: 15 * time.Minute,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Load() = %+v\nwant     %+v", c, want)

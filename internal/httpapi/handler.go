@@ -87,11 +87,11 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	level := slog.LevelInfo
 	attrs := []slog.Attr{
 		slog.String("request_id", reqID),
-		slog.String("api_request_id", req.apiReqID),
+		slog.String("api_request_id", capped(req.apiReqID)),
 		slog.String("format", string(req.format)),
 		slog.String("shape", string(req.shape)),
-		slog.String("method", req.method),
-		slog.String("origin", req.origin),
+		slog.String("method", capped(req.method)),
+		slog.String("origin", capped(req.origin)),
 		slog.Int("status", resp.StatusCode),
 		slog.String("avatar_id", out.avatarID),
 		slog.Int("upstream_status", out.upstreamStatus),

@@ -27,6 +27,11 @@ const (
 	defaultBackoff = 200 * time.Millisecond
 	// minAttempt is the least time worth giving a retried call.
 	minAttempt = time.Second
+	// MaxWait is the longest Retry-After the function waits out itself
+	// before its one retry. A longer one is not waited for: the visitor's
+	// browser gets it (429 rate_limited with Retry-After) instead of a
+	// request held open.
+	MaxWait = time.Second
 )
 
 // Service mints tokens.
@@ -40,7 +45,8 @@ type Service struct {
 
 // Mint returns a token for r. At most two calls reach Trulience: after a 401
 // with a key that changed in Secrets Manager, or after a 429, a 503 or a
-// connection that failed before the request was sent.
+// connection that failed before the request was sent. The retry after a
+// 429 or 503 happens only when Trulience asked to wait at most MaxWait.
 func (s *Service) Mint(ctx context.Context, r trulience.Request) (trulience.Token, error) {
 	key, err := s.Keys.Key(ctx)
 	if err != nil {
@@ -67,6 +73,9 @@ func (s *Service) Mint(ctx context.Context, r trulience.Request) (trulience.Toke
 		wait := te.RetryAfter
 		if wait == 0 {
 			wait = defaultBackoff
+		}
+		if wait > MaxWait {
+			return tok, err
 		}
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait+minAttempt {
 			return tok, err

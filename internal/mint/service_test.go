@@ -286,14 +286,17 @@ func TestMintRetries(t *testing.T) {
 		second   *result // nil: no second call expected
 		wantWait []time.Duration
 	}{
-		{"429 with Retry-After that fits", 10 * time.Second, withRetryAfter(429, 2*time.Second), &result{tok: okToken}, []time.Duration{2 * time.Second}},
+		{"429 with Retry-After of 1s", 10 * time.Second, withRetryAfter(429, time.Second), &result{tok: okToken}, []time.Duration{time.Second}},
+		{"429 with Retry-After over 1s is passed on", 10 * time.Second, withRetryAfter(429, 2*time.Second), nil, nil},
 		{"429 without Retry-After", 10 * time.Second, apiErr(429, 36), &result{tok: okToken}, []time.Duration{defaultBackoff}},
-		{"429 without deadline", 0, withRetryAfter(429, 5*time.Second), &result{tok: okToken}, []time.Duration{5 * time.Second}},
-		{"429 with Retry-After past the deadline", 2500 * time.Millisecond, withRetryAfter(429, 2*time.Second), nil, nil},
+		{"429 without deadline", 0, withRetryAfter(429, time.Second), &result{tok: okToken}, []time.Duration{time.Second}},
+		{"429 with Retry-After over 1s, without deadline", 0, withRetryAfter(429, 5*time.Second), nil, nil},
+		{"429 with Retry-After past the deadline", 1500 * time.Millisecond, withRetryAfter(429, time.Second), nil, nil},
 		{"429 with Retry-After far past the deadline", 5 * time.Second, withRetryAfter(429, time.Hour), nil, nil},
 		{"429 with too little time left for a call", 900 * time.Millisecond, apiErr(429, 36), nil, nil},
 		{"503", 10 * time.Second, apiErr(503, 0), &result{tok: okToken}, []time.Duration{defaultBackoff}},
 		{"503 with Retry-After", 10 * time.Second, withRetryAfter(503, time.Second), &result{tok: okToken}, []time.Duration{time.Second}},
+		{"503 with Retry-After over 1s", 10 * time.Second, withRetryAfter(503, 3*time.Second), nil, nil},
 		{"connection failed before sending", 10 * time.Second, transport(false), &result{tok: okToken}, []time.Duration{defaultBackoff}},
 		{"connection failed after sending", 10 * time.Second, transport(true), nil, nil},
 		{"500", 10 * time.Second, apiErr(500, 45), nil, nil},

@@ -501,7 +501,7 @@ func TestRefreshFailure(t *testing.T) {
 	c, _, _ := newCache(t, sm, 5*time.Minute)
 	mustKey(t, c, keyA)
 
-	sm.set("", &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "not authorized"})
+	sm.set("", &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"})
 	got, err := c.Refresh(context.Background(), keyA)
 	if !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("Refresh = %q, %v; want ErrUnavailable", got, err)
@@ -511,7 +511,7 @@ func TestRefreshFailure(t *testing.T) {
 	}
 	assertNoKey(t, err)
 	wantCalls(t, sm, 2)
-	mustKey(t, c, keyA) // the cached key is still there for Key
+	mustKey(t, c, keyA) // a transient failure: the cached key is still there for Key
 	wantCalls(t, sm, 2)
 }
 

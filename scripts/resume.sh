@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Lets the token function run again after scripts/pause.sh: gives it back the
+# reserved concurrency the stack was deployed with (ReservedConcurrency), or
+# removes the reservation when the stack sets none.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() {
+	cat <<'USAGE'
+Usage: scripts/resume.sh [options]
+
+Undoes scripts/pause.sh (make pause): the stack's token function (its
+FunctionName output) may run again. When the stack was deployed with a
+ReservedConcurrency, the function gets that value back; otherwise its
+reserved concurrency is removed (delete-function-concurrency). Tokens are
+minted again from the next request on.
+
+Options:
+  --stack-name NAME    stack whose FunctionName output names the function
+                       (default: stack_name in samconfig.toml, else trulience-token)
+  --profile PROFILE    AWS CLI profile
+  --region REGION      AWS region
+  --endpoint-url URL   endpoint for both CloudFormation and Lambda
+                       (a local emulator, e.g. http://127.0.0.1:5000)
+  -h, --help           show this help
+USAGE
+}
+
+die() {
+	printf 'resume: %s\n' "$*" >&2
+	exit 1
+}
+
+stack_name=""
+aws_args=()
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	-h | --help)
+		usage
+		exit 0
+		;;
+	--stack-name)
+		need_value "$@"
+		stack_name=$2
+		shift 2
+		;;
+	--profile | --region | --endpoint-url)
+		need_value "$@"
+		aws_args+=("$1" "$2")
+		shift 2
+		;;
+	--stack-name=* | --profile=* | --region=* | --endpoint-url=*)
+		set -- "${1%%=*}" "${1#*=}" "${@:2}"
+		;;
+	*)
+		usage >&2
+		die "unknown argument: $1"
+		;;
+	esac
+done
+
+command -v aws >/dev/null || die "the AWS CLI (aws) is not installed"
+stack_name=${stack_name:-$(default_stack_name)}
+function_name=$(stack_output "$stack_name" FunctionName ${aws_args[@]+"${aws_args[@]}"}) ||
+	die "cannot read the outputs of stack $stack_name (deployed? right --region/--profile?)"
+[[ -n $function_name ]] || die "stack $stack_name has no FunctionName output"
+reserved=$(stack_parameter "$stack_name" ReservedConcurrency ${aws_args[@]+"${aws_args[@]}"}) ||
+	die "cannot read the parameters of stack $stack_name"
+
+if [[ -n $reserved && $reserved != 0 ]]; then
+	[[ $reserved =~ ^[0-9]+$ ]] || die "the stack's ReservedConcurrency is not a number: $reserved"
+	aws ${aws_args[@]+"${aws_args[@]}"} lambda put-function-concurrency --function-name "$function_name" \
+		--reserved-concurrent-executions "$reserved" >/dev/null ||
+		die "could not set the reserved concurrency of $function_name to $reserved"
+	printf 'Resumed %s: reserved concurrency %s (the stack'"'"'s ReservedConcurrency).\n' "$function_name" "$reserved"
+else
+	aws ${aws_args[@]+"${aws_args[@]}"} lambda delete-function-concurrency --function-name "$function_name" ||
+		die "could not remove the reserved concurrency of $function_name"
+	printf 'Resumed %s: no reserved concurrency, tokens are minted again.\n' "$function_name"
+fi

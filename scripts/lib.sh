@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# Helpers shared by put-api-key.sh and smoke-test.sh, which source this file
-# and define die (their messages and exit statuses differ).
+# Helpers shared by the scripts, which source this file and define die
+# (their messages and exit statuses differ) and usage.
 
 # AWS CLI v2 would pipe output through a pager; the scripts read it themselves.
 export AWS_PAGER=""
@@ -42,4 +42,42 @@ stack_parameter() {
 		--query "Stacks[0].Parameters[?ParameterKey=='$key'].ParameterValue" --output text) || return 1
 	[[ $value == None ]] && value=""
 	printf '%s\n' "$value"
+}
+
+# find_function [ARGS...] parses the options pause.sh and resume.sh share
+# (--stack-name, --profile, --region, --endpoint-url, -h) and sets
+# stack_name, aws_args and function_name (the stack's FunctionName output).
+find_function() {
+	stack_name=""
+	aws_args=()
+	while [[ $# -gt 0 ]]; do
+		case $1 in
+		-h | --help)
+			usage
+			exit 0
+			;;
+		--stack-name)
+			need_value "$@"
+			stack_name=$2
+			shift 2
+			;;
+		--profile | --region | --endpoint-url)
+			need_value "$@"
+			aws_args+=("$1" "$2")
+			shift 2
+			;;
+		--stack-name=* | --profile=* | --region=* | --endpoint-url=*)
+			set -- "${1%%=*}" "${1#*=}" "${@:2}"
+			;;
+		*)
+			usage >&2
+			die "unknown argument: $1"
+			;;
+		esac
+	done
+	command -v aws >/dev/null || die "the AWS CLI (aws) is not installed"
+	stack_name=${stack_name:-$(default_stack_name)}
+	function_name=$(stack_output "$stack_name" FunctionName ${aws_args[@]+"${aws_args[@]}"}) ||
+		die "cannot read the outputs of stack $stack_name (deployed? right --region/--profile?)"
+	[[ -n $function_name ]] || die "stack $stack_name has no FunctionName output"
 }

@@ -32,39 +32,7 @@ die() {
 	exit 1
 }
 
-stack_name=""
-aws_args=()
-while [[ $# -gt 0 ]]; do
-	case $1 in
-	-h | --help)
-		usage
-		exit 0
-		;;
-	--stack-name)
-		need_value "$@"
-		stack_name=$2
-		shift 2
-		;;
-	--profile | --region | --endpoint-url)
-		need_value "$@"
-		aws_args+=("$1" "$2")
-		shift 2
-		;;
-	--stack-name=* | --profile=* | --region=* | --endpoint-url=*)
-		set -- "${1%%=*}" "${1#*=}" "${@:2}"
-		;;
-	*)
-		usage >&2
-		die "unknown argument: $1"
-		;;
-	esac
-done
-
-command -v aws >/dev/null || die "the AWS CLI (aws) is not installed"
-stack_name=${stack_name:-$(default_stack_name)}
-function_name=$(stack_output "$stack_name" FunctionName ${aws_args[@]+"${aws_args[@]}"}) ||
-	die "cannot read the outputs of stack $stack_name (deployed? right --region/--profile?)"
-[[ -n $function_name ]] || die "stack $stack_name has no FunctionName output"
+find_function "$@"
 reserved=$(stack_parameter "$stack_name" ReservedConcurrency ${aws_args[@]+"${aws_args[@]}"}) ||
 	die "cannot read the parameters of stack $stack_name"
 

@@ -156,16 +156,26 @@ func (p *AWSProxy) Refuse() {
 
 // Restore listens again on the same address.
 func (p *AWSProxy) Restore() error {
+	ln, err := Relisten(p.addr)
+	if err != nil {
+		return err
+	}
+	p.serve(ln)
+	return nil
+}
+
+// Relisten listens on addr again after a Refuse-style close, retrying for
+// about a second while the old socket lets go of the port.
+func Relisten(addr string) (net.Listener, error) {
 	var err error
 	for range 50 {
 		var ln net.Listener
-		if ln, err = net.Listen("tcp", p.addr); err == nil {
-			p.serve(ln)
-			return nil
+		if ln, err = net.Listen("tcp", addr); err == nil {
+			return ln, nil
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return err
+	return nil, err
 }
 
 // Close stops the proxy.

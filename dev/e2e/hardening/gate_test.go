@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/trulience-token/trulience-token/dev/devstack"
 )
 
 // gate is a TCP relay between the function and the Trulience stand-in. It
@@ -140,14 +142,7 @@ func (g *gate) Refuse() {
 // Restore listens again on the same address.
 func (g *gate) Restore(t *testing.T) {
 	t.Helper()
-	var ln net.Listener
-	var err error
-	for range 50 {
-		if ln, err = net.Listen("tcp", g.addr); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	ln, err := devstack.Relisten(g.addr)
 	if err != nil {
 		t.Fatalf("re-listening on %s: %v", g.addr, err)
 	}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -20,9 +19,10 @@ import (
 	"github.com/trulience-token/trulience-token/internal/trulience"
 )
 
-// initTimeout bounds how long init waits for the SDK configuration, the first
-// key and the first Trulience connection. Kept short: a slow Secrets Manager
-// must not eat the first request's time, and that request tries again anyway.
+// initTimeout bounds the waits started during init: the SDK configuration,
+// the first key and the first Trulience connection. Kept short: a slow
+// Secrets Manager must not eat the first request's time, and that request
+// tries again anyway.
 const initTimeout = 1 * time.Second
 
 func main() {
@@ -36,13 +36,14 @@ func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), initTimeout)
 	defer cancel()
 
-	// Init overlaps its three waits: the connection to Trulience opens while
-	// the AWS SDK loads its configuration, and the key is read while both
-	// finish, so the first request waits for none of them.
+	// A cold start's two network waits, the connection to Trulience and the
+	// key, start here and go on after init returns, while the runtime hands
+	// over the first request and the handler checks it: that request waits
+	// only for what is still missing (the client's dial waits for the
+	// preconnected connection, and keys.Key for the read under way).
 	api := trulience.NewClient(cfg.APIURL, cfg.UpstreamTimeout)
-	var ready sync.WaitGroup
-	ready.Go(func() {
-		if err := api.Preconnect(ctx); err != nil {
+	api.StartPreconnect(ctx, func(err error) {
+		if err != nil {
 			log.Warn("connecting to Trulience during init failed; the first request will try again", "error", err.Error())
 		}
 	})
@@ -53,12 +54,10 @@ func main() {
 		return
 	}
 	keys := secret.New(secretsmanager.NewFromConfig(awsCfg), cfg.SecretID, cfg.SecretTTL, log)
-	ready.Go(func() {
+	go func() {
 		if _, err := keys.Key(ctx); err != nil {
 			log.Warn("reading the API key during init failed; the first request will try again", "error", err.Error())
 		}
-	})
-	h := httpapi.New(cfg, &mint.Service{Keys: keys, API: api, Log: log}, log)
-	ready.Wait()
-	lambda.Start(h)
+	}()
+	lambda.Start(httpapi.New(cfg, &mint.Service{Keys: keys, API: api, Log: log}, log))
 }

@@ -20,10 +20,11 @@ type dialer struct {
 	net *net.Dialer
 	tls *tls.Config
 
-	mu   sync.Mutex
-	next net.Conn // opened by Preconnect, not yet handed out
-	addr string
-	at   time.Time
+	mu      sync.Mutex
+	next    net.Conn // opened by Preconnect, not yet handed out
+	addr    string
+	at      time.Time
+	pending chan struct{} // closed when a started Preconnect ends
 }
 
 func newDialer() *dialer {
@@ -38,7 +39,7 @@ func newDialer() *dialer {
 
 // DialContext opens a plain TCP connection (http:// on loopback).
 func (d *dialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	if c := d.take(addr); c != nil {
+	if c := d.take(ctx, addr); c != nil {
 		return c, nil
 	}
 	return d.net.DialContext(ctx, network, addr)
@@ -47,13 +48,29 @@ func (d *dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 // DialTLSContext opens a connection past the TLS handshake, verified
 // against the system roots.
 func (d *dialer) DialTLSContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	if c := d.take(addr); c != nil {
+	if c := d.take(ctx, addr); c != nil {
 		return c, nil
 	}
+	return d.dialTLS(ctx, network, addr)
+}
+
+func (d *dialer) dialTLS(ctx context.Context, network, addr string) (net.Conn, error) {
 	return (&tls.Dialer{NetDialer: d.net, Config: d.tls}).DialContext(ctx, network, addr)
 }
 
-func (d *dialer) take(addr string) net.Conn {
+// take hands out the preconnected connection to addr, if any, waiting for a
+// Preconnect still under way rather than opening a second connection.
+func (d *dialer) take(ctx context.Context, addr string) net.Conn {
+	d.mu.Lock()
+	pending := d.pending
+	d.mu.Unlock()
+	if pending != nil {
+		select {
+		case <-pending:
+		case <-ctx.Done():
+			return nil
+		}
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	c := d.next
@@ -69,12 +86,30 @@ func (d *dialer) take(addr string) net.Conn {
 }
 
 // alive reports whether the server has not closed c while it waited unused
-// (an idle or header timeout). It reads with a 1 ms deadline: a live
-// HTTP/1.1 connection has nothing to read and times out; a closed one
-// answers EOF at once. Bytes the server sent unasked also count as dead,
-// since they would be lost. (HTTP/1.1 only, hence the ALPN list: an h2
-// server speaks first.) A read timeout leaves a tls.Conn usable.
+// (an idle or header timeout). It looks at the socket without waiting (see
+// peek): a live HTTP/1.1 connection has nothing to read; a closed one has
+// EOF; bytes the server sent unasked on plain HTTP count as dead, since they
+// would be lost. Over TLS, waiting bytes may be a session ticket as well as
+// a closing alert, so only then is a record read, with a 1 ms deadline
+// (servers send no tickets to this client, which keeps no session cache).
+// HTTP/1.1 only, hence the ALPN list: an h2 server speaks first.
 func alive(c net.Conn) bool {
+	switch peek(c) {
+	case peekIdle:
+		return true
+	case peekClosed:
+		return false
+	case peekData:
+		if _, isTLS := c.(*tls.Conn); !isTLS {
+			return false
+		}
+	}
+	return readAlive(c)
+}
+
+// readAlive reads c with a 1 ms deadline: a live connection times out; a
+// closed one answers EOF at once. A read timeout leaves a tls.Conn usable.
+func readAlive(c net.Conn) bool {
 	if c.SetReadDeadline(time.Now().Add(time.Millisecond)) != nil {
 		return false
 	}
@@ -88,9 +123,37 @@ func alive(c net.Conn) bool {
 }
 
 // Preconnect opens the connection the first call will use, so that call
-// does not wait for the TCP and TLS handshakes (done during init, while the
-// API key is read). On failure the first call simply dials as usual.
+// does not wait for the TCP and TLS handshakes. On failure the first call
+// simply dials as usual.
 func (c *Client) Preconnect(ctx context.Context) error {
+	errc := make(chan error, 1)
+	c.StartPreconnect(ctx, func(err error) { errc <- err })
+	return <-errc
+}
+
+// StartPreconnect is Preconnect without the wait: it returns at once, and a
+// call made before the connection is open waits for it instead of opening
+// another. done, when not nil, gets the outcome.
+func (c *Client) StartPreconnect(ctx context.Context, done func(error)) {
+	ready := make(chan struct{})
+	c.dialer.mu.Lock()
+	c.dialer.pending = ready
+	c.dialer.mu.Unlock()
+	go func() {
+		err := c.preconnect(ctx)
+		c.dialer.mu.Lock()
+		if c.dialer.pending == ready {
+			c.dialer.pending = nil
+		}
+		c.dialer.mu.Unlock()
+		close(ready)
+		if done != nil {
+			done(err)
+		}
+	}()
+}
+
+func (c *Client) preconnect(ctx context.Context) error {
 	u, err := url.Parse(c.endpoint)
 	if err != nil {
 		return err
@@ -105,9 +168,9 @@ func (c *Client) Preconnect(ctx context.Context) error {
 	addr := net.JoinHostPort(u.Hostname(), port)
 	var conn net.Conn
 	if u.Scheme == "https" {
-		conn, err = c.dialer.DialTLSContext(ctx, "tcp", addr)
+		conn, err = c.dialer.dialTLS(ctx, "tcp", addr)
 	} else {
-		conn, err = c.dialer.DialContext(ctx, "tcp", addr)
+		conn, err = c.dialer.net.DialContext(ctx, "tcp", addr)
 	}
 	if err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -151,9 +152,7 @@ func (p *Proxy) forward(dst, src net.Conn, notBefore time.Time) {
 		}
 	}()
 	for c := range queue {
-		if d := time.Until(c.due); d > 0 {
-			time.Sleep(d)
-		}
+		waitUntil(c.due)
 		if c.data == nil { // src ended cleanly
 			if tc, ok := dst.(*net.TCPConn); ok {
 				_ = tc.CloseWrite()
@@ -169,5 +168,18 @@ func (p *Proxy) forward(dst, src net.Conn, notBefore time.Time) {
 	src.Close()
 	dst.Close()
 	for range queue {
+	}
+}
+
+// waitUntil returns at t, not before, and as soon after as it can: the
+// runtime's timers may wake up to a millisecond late, which over the several
+// chunks of a handshake would add milliseconds no network adds, so the last
+// millisecond is waited by yielding instead.
+func waitUntil(t time.Time) {
+	if d := time.Until(t) - time.Millisecond; d > 0 {
+		time.Sleep(d)
+	}
+	for time.Now().Before(t) {
+		runtime.Gosched()
 	}
 }

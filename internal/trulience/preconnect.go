@@ -3,11 +3,15 @@ package trulience
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"net"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/trulience-token/trulience-token/internal/trulience/earlyconn"
 )
 
 // preconnectMaxAge is how long a connection opened by Preconnect is handed
@@ -28,13 +32,7 @@ type dialer struct {
 }
 
 func newDialer() *dialer {
-	return &dialer{
-		// The timeout covers the TCP and the TLS handshakes together.
-		net: &net.Dialer{Timeout: 3 * time.Second, KeepAlive: 30 * time.Second},
-		// HTTP/1.1: one request at a time per container needs no more, and
-		// an h2 server's first frame would defeat the check in alive.
-		tls: &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}},
-	}
+	return &dialer{net: earlyconn.Dialer(), tls: earlyconn.Config()}
 }
 
 // DialContext opens a plain TCP connection (http:// on loopback).
@@ -139,6 +137,11 @@ func (c *Client) StartPreconnect(ctx context.Context, done func(error)) {
 	c.dialer.mu.Lock()
 	c.dialer.pending = ready
 	c.dialer.mu.Unlock()
+	if c.dialer.tls.RootCAs == nil && strings.HasPrefix(c.endpoint, "https:") {
+		// Load the system roots while the handshake's round trips are in
+		// flight, not after the server's certificate arrives.
+		go func() { _, _ = x509.SystemCertPool() }()
+	}
 	go func() {
 		err := c.preconnect(ctx)
 		c.dialer.mu.Lock()
@@ -167,10 +170,17 @@ func (c *Client) preconnect(ctx context.Context) error {
 	}
 	addr := net.JoinHostPort(u.Hostname(), port)
 	var conn net.Conn
-	if u.Scheme == "https" {
-		conn, err = c.dialer.dialTLS(ctx, "tcp", addr)
-	} else {
+	switch {
+	case u.Scheme != "https":
 		conn, err = c.dialer.net.DialContext(ctx, "tcp", addr)
+	case c.dialer.tls.RootCAs == nil:
+		// The connection opened while the program initialized, with the
+		// same settings (package earlyconn), when there is one.
+		if conn = earlyconn.Take(ctx, addr); conn == nil {
+			conn, err = c.dialer.dialTLS(ctx, "tcp", addr)
+		}
+	default:
+		conn, err = c.dialer.dialTLS(ctx, "tcp", addr)
 	}
 	if err != nil {
 		return err

@@ -28,10 +28,17 @@ func (l Latency) Limit() time.Duration {
 	return max(3*l.SecretsManager, 2*l.Trulience) + l.Trulience
 }
 
-// GuardedWarmLimit is a warm request's floor with the bot check and the
-// limits on: their round trips run together, then Trulience's.
-func (l Latency) GuardedWarmLimit() time.Duration {
-	return max(l.Turnstile, l.DynamoDB) + l.Trulience
+// GuardedWarmLimit is a warm request's floor with the guards g switched on:
+// their round trips (Turnstile's, DynamoDB's) run together, then Trulience's.
+func (l Latency) GuardedWarmLimit(g Guards) time.Duration {
+	var guards time.Duration
+	if g.BotCheck != "" {
+		guards = l.Turnstile
+	}
+	if g.Limits {
+		guards = max(guards, l.DynamoDB)
+	}
+	return guards + l.Trulience
 }
 
 // Network is where a function finds its peers: straight on loopback, or

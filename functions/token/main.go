@@ -36,11 +36,13 @@ func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), initTimeout)
 	defer cancel()
 
-	// A cold start's two network waits, the connection to Trulience and the
-	// key, start here and go on after init returns, while the runtime hands
-	// over the first request and the handler checks it: that request waits
-	// only for what is still missing (the client's dial waits for the
-	// preconnected connection, and keys.Key for the read under way).
+	// A cold start's two network waits, the connection to Trulience (in a
+	// Lambda, already opening since package initialization: see
+	// internal/trulience/earlyconn) and the key, go on after init returns,
+	// while the runtime hands over the first request and the handler checks
+	// it: that request waits only for what is still missing (the client's
+	// dial waits for the preconnected connection, keys.Key for the read
+	// under way).
 	api := trulience.NewClient(cfg.APIURL, cfg.UpstreamTimeout)
 	api.StartPreconnect(ctx, func(err error) {
 		if err != nil {

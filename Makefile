@@ -97,7 +97,7 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 10s)
 soak: tools ## 20,000 invocations through the RIE (SOAK_N=n to change); reports RSS, open files, connections
 	cd dev && SOAK=1 $(GO) test -count=1 -run TestSoak -v ./e2e/hardening/
 
-bench: tools ## Print the performance table (size, init, latency, calls, memory) with budgets; ARGS=-short for a quick run
+bench: tools ## Print the performance tables: budgets on loopback, then the function against Go and Node.js peers with production latency (docs/performance.md); ARGS=-short for a quick run
 	cd dev && $(GO) run ./cmd/bench $(ARGS)
 
 tools: ## Install what the tests need when missing (.venv with moto and cfn-lint, aws-lambda-rie, chromium)

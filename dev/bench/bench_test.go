@@ -146,3 +146,28 @@ func TestFailed(t *testing.T) {
 		}
 	}
 }
+
+func TestLimits(t *testing.T) {
+	ms := time.Millisecond
+	l := Latency{SecretsManager: 10 * ms, Trulience: 40 * ms, Turnstile: 30 * ms, DynamoDB: 5 * ms}
+	if got := l.Limit(); got != 120*ms {
+		t.Errorf("Limit = %v, want max(3×10, 2×40) + 40 = 120ms", got)
+	}
+	slowSM := Latency{SecretsManager: 50 * ms, Trulience: 20 * ms}
+	if got := slowSM.Limit(); got != 170*ms {
+		t.Errorf("Limit = %v, want max(3×50, 2×20) + 20 = 170ms", got)
+	}
+	for _, tt := range []struct {
+		g    Guards
+		want time.Duration
+	}{
+		{Guards{}, 40 * ms},
+		{Guards{BotCheck: "enforce"}, 70 * ms},
+		{Guards{Limits: true}, 45 * ms},
+		{Guards{BotCheck: "monitor", Limits: true}, 70 * ms},
+	} {
+		if got := l.GuardedWarmLimit(tt.g); got != tt.want {
+			t.Errorf("GuardedWarmLimit(%+v) = %v, want %v", tt.g, got, tt.want)
+		}
+	}
+}

@@ -39,6 +39,11 @@ type Peers struct {
 	// CAFile, when the stand-in speaks https, is its certificate (PEM),
 	// trusted by the function through SSL_CERT_FILE.
 	CAFile string
+	// TurnstileURL is a siteverify stand-in's base URL; DynamoDBURL moto's
+	// DynamoDB behind the counting proxy. Used when Guards switch them on.
+	TurnstileURL, DynamoDBURL string
+	// Guards are the checks switched on in the function's environment.
+	Guards Guards
 
 	mu       sync.Mutex
 	served   []time.Duration
@@ -52,15 +57,29 @@ type Peers struct {
 // (HTTP/2 offered), as Trulience and AWS do, with a certificate written
 // there; otherwise plain http.
 func StartPeers(ctx context.Context, tlsDir string) (*Peers, error) {
-	p := &Peers{}
+	return StartPeersWith(ctx, tlsDir, Guards{})
+}
+
+// StartPeersWith is StartPeers with guards switched on in the function's
+// environment (Env): the secret also holds the Turnstile test secret, and
+// the limits table exists in moto.
+func StartPeersWith(ctx context.Context, tlsDir string, g Guards) (*Peers, error) {
+	p := &Peers{Guards: g}
 	target, err := p.startSecretsManager(ctx)
 	if err != nil {
 		p.Close()
 		return nil, err
 	}
-	if _, err := moto.PutSecret(ctx, target, SecretID, APIKey); err != nil {
+	value := `{"api_key":"` + APIKey + `","turnstile_secret":"` + TurnstileSecret + `"}`
+	if _, err := moto.PutSecret(ctx, target, SecretID, value); err != nil {
 		p.Close()
 		return nil, err
+	}
+	if g.Limits {
+		if err := createLimitsTable(ctx, target, g.LimitsKey); err != nil {
+			p.Close()
+			return nil, err
+		}
 	}
 	var cert *tls.Certificate
 	if tlsDir != "" {
@@ -105,6 +124,14 @@ func StartPeers(ctx context.Context, tlsDir string) (*Peers, error) {
 		p.mu.Unlock()
 	})
 	if p.TrulienceURL, err = p.serve(timed, p.Trulience.ConnState, cert); err != nil {
+		p.Close()
+		return nil, err
+	}
+	if p.TurnstileURL, err = p.serve(http.HandlerFunc(siteverify), nil, cert); err != nil {
+		p.Close()
+		return nil, err
+	}
+	if p.DynamoDBURL, err = p.serve(p.Counter, nil, cert); err != nil {
 		p.Close()
 		return nil, err
 	}
@@ -173,21 +200,8 @@ func (p *Peers) Reset() {
 	p.mu.Unlock()
 }
 
-// FunctionEnv is the environment that points the function at the peers.
-func (p *Peers) FunctionEnv() map[string]string {
-	env := map[string]string{
-		"TRULIENCE_SECRET_ID":              SecretID,
-		"TRULIENCE_API_URL":                p.TrulienceURL,
-		"ALLOWED_AVATAR_IDS":               AvatarID,
-		"ALLOWED_ORIGINS":                  Origin,
-		"AWS_ENDPOINT_URL_SECRETS_MANAGER": p.SMURL,
-		"LOG_LEVEL":                        "info",
-	}
-	if p.CAFile != "" {
-		env["SSL_CERT_FILE"] = p.CAFile
-	}
-	return env
-}
+// FunctionEnv is the environment that points the function at the peers on loopback.
+func (p *Peers) FunctionEnv() map[string]string { return p.Env(p.Loopback()) }
 
 // Close stops every peer, last started first.
 func (p *Peers) Close() {

@@ -13,11 +13,13 @@ import (
 
 // TokenEvent is the request every run sends: an HTTP API 2.0 POST /token from
 // the allowed origin naming the avatar, as API Gateway delivers it.
-func TokenEvent() []byte {
+func TokenEvent() []byte { return tokenEvent(`{"avatar_id":"` + AvatarID + `"}`) }
+
+func tokenEvent(body string) []byte {
 	e := events.APIGatewayV2HTTPRequest{
 		Version: "2.0", RouteKey: "POST /token", RawPath: "/token",
 		Headers: map[string]string{"content-type": "application/json", "origin": Origin},
-		Body:    `{"avatar_id":"` + AvatarID + `"}`,
+		Body:    body,
 		RequestContext: events.APIGatewayV2HTTPRequestContext{
 			RequestID: "bench",
 			HTTP:      events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "POST", Path: "/token"},
@@ -86,7 +88,7 @@ func MeasureWarm(ctx context.Context, bootstrap string, peers *Peers, n int) (Wa
 	defer e.Close()
 	smBefore := peers.Counter.Calls("GetSecretValue")
 	peers.Reset()
-	payload := TokenEvent()
+	payload := peers.Event()
 	invoke := func() error {
 		out, err := e.Invoke(ctx, payload)
 		if err != nil {

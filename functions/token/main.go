@@ -7,7 +7,6 @@ import (
 	"errors"
 	"log/slog"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -25,9 +24,10 @@ import (
 	"github.com/trulience-token/trulience-token/internal/turnstile"
 )
 
-// initTimeout bounds how long init waits for the SDK configuration, the first
-// key and the first Trulience connection. Kept short: a slow Secrets Manager
-// must not eat the first request's time, and that request tries again anyway.
+// initTimeout bounds the waits started during init: the SDK configuration,
+// the first key and the first connections. Kept short: a slow Secrets
+// Manager must not eat the first request's time, and that request tries
+// again anyway.
 const initTimeout = 1 * time.Second
 
 func main() {
@@ -44,22 +44,24 @@ func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), initTimeout)
 	defer cancel()
 
-	// Init overlaps its three waits: the connection to Trulience opens while
-	// the AWS SDK loads its configuration, and the key is read while both
-	// finish, so the first request waits for none of them.
+	// A cold start's network waits, the connection to Trulience (in a
+	// Lambda, already opening since package initialization: see
+	// internal/trulience/earlyconn), the one to Cloudflare when the bot check
+	// is on, and the key, go on after init returns, while the runtime hands
+	// over the first request and the handler checks it: that request waits
+	// only for what is still missing (a client's dial waits for the
+	// connection being opened, keys.Key for the read under way).
 	api := trulience.NewClient(cfg.APIURL, cfg.UpstreamTimeout)
-	var ready sync.WaitGroup
-	ready.Go(func() {
-		if err := api.Preconnect(ctx); err != nil {
+	api.StartPreconnect(ctx, func(err error) {
+		if err != nil {
 			log.Warn("connecting to Trulience during init failed; the first request will try again", "error", err.Error())
 		}
 	})
-	// With the bot check on, the connection to Cloudflare opens alongside.
 	var bot *turnstile.Client
 	if cfg.BotCheck.On() {
 		bot = turnstile.NewClient(cfg.BotCheck)
-		ready.Go(func() {
-			if err := bot.Preconnect(ctx); err != nil {
+		bot.StartPreconnect(ctx, func(err error) {
+			if err != nil {
 				log.Warn("connecting to Cloudflare siteverify during init failed; the first bot check will try again", "error", err.Error())
 			}
 		})
@@ -72,11 +74,11 @@ func main() {
 	}
 	keys := secret.New(secretsmanager.NewFromConfig(awsCfg), cfg.SecretID, cfg.SecretTTL, log)
 	keys.MaxStaleness = cfg.MaxKeyStaleness
-	ready.Go(func() {
+	go func() {
 		if _, err := keys.Key(ctx); err != nil {
 			log.Warn("reading the API key during init failed; the first request will try again", "error", err.Error())
 		}
-	})
+	}()
 	var guards []httpapi.Guard
 	if bot != nil {
 		guards = append(guards, &turnstile.Guard{Mode: cfg.BotCheck.Mode, Verify: bot, Secrets: keys, Log: log})
@@ -85,13 +87,11 @@ func main() {
 		// Only with a limit set: the DynamoDB client costs init nothing otherwise.
 		db := dynamodb.NewFromConfig(awsCfg)
 		guards = append(guards, limits.New(lim, &limits.Dynamo{Client: db, Table: lim.Table}))
-		ready.Go(func() {
+		go func() {
 			if err := limits.Preconnect(ctx, db, lim.Table); err != nil {
 				log.Warn("connecting to DynamoDB during init failed; the first request will try again", "error", err.Error())
 			}
-		})
+		}()
 	}
-	h := httpapi.New(cfg, &mint.Service{Keys: keys, API: api, Log: log}, log, guards...).WithMeter(metrics.NewWriter(os.Stdout, namespace))
-	ready.Wait()
-	lambda.Start(h)
+	lambda.Start(httpapi.New(cfg, &mint.Service{Keys: keys, API: api, Log: log}, log, guards...).WithMeter(metrics.NewWriter(os.Stdout, namespace)))
 }

@@ -24,5 +24,11 @@ func NewKeepAlive() *KeepAlive {
 // Preconnect opens the connection the first request to endpoint will use
 // (during init); on failure that request dials as usual.
 func (k *KeepAlive) Preconnect(ctx context.Context, endpoint string) error {
-	return k.dialer.preconnect(ctx, endpoint)
+	return k.dialer.preconnectWait(ctx, endpoint)
+}
+
+// StartPreconnect is Preconnect without the wait: a request made before the
+// connection is open waits for it instead of opening another.
+func (k *KeepAlive) StartPreconnect(ctx context.Context, endpoint string, done func(error)) {
+	k.dialer.startPreconnect(ctx, endpoint, done)
 }

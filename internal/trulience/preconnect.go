@@ -3,11 +3,15 @@ package trulience
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"net"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/trulience-token/trulience-token/internal/trulience/earlyconn"
 )
 
 // preconnectMaxAge is how long a connection opened by Preconnect is handed
@@ -20,25 +24,20 @@ type dialer struct {
 	net *net.Dialer
 	tls *tls.Config
 
-	mu   sync.Mutex
-	next net.Conn // opened by Preconnect, not yet handed out
-	addr string
-	at   time.Time
+	mu      sync.Mutex
+	next    net.Conn // opened by Preconnect, not yet handed out
+	addr    string
+	at      time.Time
+	pending chan struct{} // closed when a started Preconnect ends
 }
 
 func newDialer() *dialer {
-	return &dialer{
-		// The timeout covers the TCP and the TLS handshakes together.
-		net: &net.Dialer{Timeout: 3 * time.Second, KeepAlive: 30 * time.Second},
-		// HTTP/1.1: one request at a time per container needs no more, and
-		// an h2 server's first frame would defeat the check in alive.
-		tls: &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}},
-	}
+	return &dialer{net: earlyconn.Dialer(), tls: earlyconn.Config()}
 }
 
 // DialContext opens a plain TCP connection (http:// on loopback).
 func (d *dialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	if c := d.take(addr); c != nil {
+	if c := d.take(ctx, addr); c != nil {
 		return c, nil
 	}
 	return d.net.DialContext(ctx, network, addr)
@@ -47,13 +46,29 @@ func (d *dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 // DialTLSContext opens a connection past the TLS handshake, verified
 // against the system roots.
 func (d *dialer) DialTLSContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	if c := d.take(addr); c != nil {
+	if c := d.take(ctx, addr); c != nil {
 		return c, nil
 	}
+	return d.dialTLS(ctx, network, addr)
+}
+
+func (d *dialer) dialTLS(ctx context.Context, network, addr string) (net.Conn, error) {
 	return (&tls.Dialer{NetDialer: d.net, Config: d.tls}).DialContext(ctx, network, addr)
 }
 
-func (d *dialer) take(addr string) net.Conn {
+// take hands out the preconnected connection to addr, if any, waiting for a
+// Preconnect still under way rather than opening a second connection.
+func (d *dialer) take(ctx context.Context, addr string) net.Conn {
+	d.mu.Lock()
+	pending := d.pending
+	d.mu.Unlock()
+	if pending != nil {
+		select {
+		case <-pending:
+		case <-ctx.Done():
+			return nil
+		}
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	c := d.next
@@ -69,12 +84,30 @@ func (d *dialer) take(addr string) net.Conn {
 }
 
 // alive reports whether the server has not closed c while it waited unused
-// (an idle or header timeout). It reads with a 1 ms deadline: a live
-// HTTP/1.1 connection has nothing to read and times out; a closed one
-// answers EOF at once. Bytes the server sent unasked also count as dead,
-// since they would be lost. (HTTP/1.1 only, hence the ALPN list: an h2
-// server speaks first.) A read timeout leaves a tls.Conn usable.
+// (an idle or header timeout). It looks at the socket without waiting (see
+// peek): a live HTTP/1.1 connection has nothing to read; a closed one has
+// EOF; bytes the server sent unasked on plain HTTP count as dead, since they
+// would be lost. Over TLS, waiting bytes may be a session ticket as well as
+// a closing alert, so only then is a record read, with a 1 ms deadline
+// (servers send no tickets to this client, which keeps no session cache).
+// HTTP/1.1 only, hence the ALPN list: an h2 server speaks first.
 func alive(c net.Conn) bool {
+	switch peek(c) {
+	case peekIdle:
+		return true
+	case peekClosed:
+		return false
+	case peekData:
+		if _, isTLS := c.(*tls.Conn); !isTLS {
+			return false
+		}
+	}
+	return readAlive(c)
+}
+
+// readAlive reads c with a 1 ms deadline: a live connection times out; a
+// closed one answers EOF at once. A read timeout leaves a tls.Conn usable.
+func readAlive(c net.Conn) bool {
 	if c.SetReadDeadline(time.Now().Add(time.Millisecond)) != nil {
 		return false
 	}
@@ -88,11 +121,52 @@ func alive(c net.Conn) bool {
 }
 
 // Preconnect opens the connection the first call will use, so that call
-// does not wait for the TCP and TLS handshakes (done during init, while the
-// API key is read). On failure the first call simply dials as usual.
-func (c *Client) Preconnect(ctx context.Context) error { return c.dialer.preconnect(ctx, c.endpoint) }
+// does not wait for the TCP and TLS handshakes. On failure the first call
+// simply dials as usual.
+func (c *Client) Preconnect(ctx context.Context) error {
+	return c.dialer.preconnectWait(ctx, c.endpoint)
+}
 
-// preconnect opens the connection the first request to endpoint will use.
+// StartPreconnect is Preconnect without the wait: it returns at once, and a
+// call made before the connection is open waits for it instead of opening
+// another. done, when not nil, gets the outcome.
+func (c *Client) StartPreconnect(ctx context.Context, done func(error)) {
+	c.dialer.startPreconnect(ctx, c.endpoint, done)
+}
+
+// preconnectWait is startPreconnect, waiting for the outcome.
+func (d *dialer) preconnectWait(ctx context.Context, endpoint string) error {
+	errc := make(chan error, 1)
+	d.startPreconnect(ctx, endpoint, func(err error) { errc <- err })
+	return <-errc
+}
+
+// startPreconnect opens, in the background, the connection the first
+// request to endpoint will use; a request made meanwhile waits for it.
+func (d *dialer) startPreconnect(ctx context.Context, endpoint string, done func(error)) {
+	ready := make(chan struct{})
+	d.mu.Lock()
+	d.pending = ready
+	d.mu.Unlock()
+	if d.tls.RootCAs == nil && strings.HasPrefix(endpoint, "https:") {
+		// Load the system roots while the handshake's round trips are in
+		// flight, not after the server's certificate arrives.
+		go func() { _, _ = x509.SystemCertPool() }()
+	}
+	go func() {
+		err := d.preconnect(ctx, endpoint)
+		d.mu.Lock()
+		if d.pending == ready {
+			d.pending = nil
+		}
+		d.mu.Unlock()
+		close(ready)
+		if done != nil {
+			done(err)
+		}
+	}()
+}
+
 func (d *dialer) preconnect(ctx context.Context, endpoint string) error {
 	u, err := url.Parse(endpoint)
 	if err != nil {
@@ -107,10 +181,17 @@ func (d *dialer) preconnect(ctx context.Context, endpoint string) error {
 	}
 	addr := net.JoinHostPort(u.Hostname(), port)
 	var conn net.Conn
-	if u.Scheme == "https" {
-		conn, err = d.DialTLSContext(ctx, "tcp", addr)
-	} else {
-		conn, err = d.DialContext(ctx, "tcp", addr)
+	switch {
+	case u.Scheme != "https":
+		conn, err = d.net.DialContext(ctx, "tcp", addr)
+	case d.tls.RootCAs == nil:
+		// The connection opened while the program initialized, with the
+		// same settings (package earlyconn), when there is one.
+		if conn = earlyconn.Take(ctx, addr); conn == nil {
+			conn, err = d.dialTLS(ctx, "tcp", addr)
+		}
+	default:
+		conn, err = d.dialTLS(ctx, "tcp", addr)
 	}
 	if err != nil {
 		return err

@@ -134,3 +134,97 @@ func TestPreconnectClosedByServer(t *testing.T) {
 		})
 	}
 }
+
+// gatedListener holds every Accept until open is closed, so a TLS handshake
+// cannot finish before the test lets it.
+type gatedListener struct {
+	net.Listener
+	open chan struct{}
+}
+
+func (l gatedListener) Accept() (net.Conn, error) {
+	<-l.open
+	return l.Listener.Accept()
+}
+
+// TestCallDuringPreconnect: a call made while StartPreconnect's handshake is
+// still under way waits for that connection instead of opening a second one.
+func TestCallDuringPreconnect(t *testing.T) {
+	var conns atomic.Int32
+	s := httptest.NewUnstartedServer(reply(http.StatusOK, okBody))
+	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	gate := gatedListener{s.Listener, make(chan struct{})}
+	s.Listener = gate
+	s.StartTLS()
+	t.Cleanup(s.Close)
+	c := NewClient(s.URL, 5*time.Second)
+	roots := x509.NewCertPool()
+	roots.AddCert(s.Certificate())
+	c.dialer.tls.RootCAs = roots
+
+	preconnected := make(chan error, 1)
+	c.StartPreconnect(context.Background(), func(err error) { preconnected <- err })
+	called := make(chan error, 1)
+	go func() {
+		_, err := c.GenerateToken(context.Background(), testKey, Request{AvatarID: testAvatar})
+		called <- err
+	}()
+	select {
+	case err := <-called:
+		t.Fatalf("the call ended (%v) before the preconnected handshake could finish", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(gate.open)
+	if err := <-preconnected; err != nil {
+		t.Fatalf("StartPreconnect: %v", err)
+	}
+	if err := <-called; err != nil {
+		t.Fatalf("GenerateToken: %v", err)
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("%d connections, want 1: the call did not wait for the preconnected one", n)
+	}
+}
+
+// TestPeek: the liveness check looks at the socket without waiting, and
+// tells an open quiet connection, a closed one, and one with unasked bytes
+// apart, over plain TCP and under TLS.
+func TestPeek(t *testing.T) {
+	for _, useTLS := range []bool{false, true} {
+		name := map[bool]string{false: "tcp", true: "tls"}[useTLS]
+		t.Run(name, func(t *testing.T) {
+			accepted := make(chan net.Conn, 1)
+			s := httptest.NewUnstartedServer(reply(http.StatusOK, okBody))
+			s.Config.ConnState = func(c net.Conn, st http.ConnState) {
+				if st == http.StateNew {
+					accepted <- c
+				}
+			}
+			c := preconnected(t, s, useTLS)
+			conn := c.dialer.next
+			if got := peek(conn); got != peekIdle {
+				t.Fatalf("peek of an open, quiet connection = %v, want peekIdle", got)
+			}
+			if !alive(conn) {
+				t.Fatal("alive = false for an open connection")
+			}
+			server := <-accepted
+			if useTLS {
+				server.Close()
+				waitFor(t, func() bool { return peek(conn) != peekIdle })
+			} else {
+				if _, err := server.Write([]byte("x")); err != nil {
+					t.Fatal(err)
+				}
+				waitFor(t, func() bool { return peek(conn) == peekData })
+			}
+			if alive(conn) {
+				t.Error("alive = true for a connection the server closed or wrote to unasked")
+			}
+		})
+	}
+}

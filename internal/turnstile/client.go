@@ -104,6 +104,12 @@ func NewClient(cfg config.BotCheck) *Client {
 // init; on failure that verification dials as usual.
 func (c *Client) Preconnect(ctx context.Context) error { return c.conn.Preconnect(ctx, c.url) }
 
+// StartPreconnect is Preconnect without the wait: a verification made before
+// the connection is open waits for it instead of opening another.
+func (c *Client) StartPreconnect(ctx context.Context, done func(error)) {
+	c.conn.StartPreconnect(ctx, c.url, done)
+}
+
 // answer is siteverify's answer.
 type answer struct {
 	Success    *bool    `json:"success"`

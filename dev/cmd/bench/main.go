@@ -1,12 +1,14 @@
-// Command bench prints the token function's performance table (make bench):
+// Command bench prints the token function's performance tables (make bench):
 // deployment size, init duration, warm latency, Secrets Manager calls, TCP
-// connections to Trulience and peak memory, each with its budget (see
-// docs/performance.md). It exits 1 when a figure cannot be measured or a count (Secrets
-// Manager calls, connections) breaks its budget; sizes and timings over
-// budget only print FAIL, unless -strict is given.
+// connections to Trulience and peak memory, each with its budget; then the
+// function beside the straightforward Go and the Node.js 20 implementations
+// of the same job, on loopback and under production round-trip times, with
+// the physical limit those set. It exits 1 when a figure cannot be measured
+// or a count (Secrets Manager calls, connections) breaks its budget; sizes
+// and timings over budget only print FAIL, unless -strict is given.
 //
-//	go run ./cmd/bench            # full run (under a minute once built)
-//	go run ./cmd/bench -short     # CI smoke run (seconds once built)
+//	go run ./cmd/bench            # full run (a few minutes once built)
+//	go run ./cmd/bench -short     # CI smoke run
 package main
 
 import (
@@ -31,9 +33,24 @@ func main() {
 	flag.StringVar(&o.function, "function", rie.FunctionPackage, "package of the function to measure (to compare a candidate change)")
 	flag.BoolVar(&o.tls, "tls", true, "serve the Trulience stand-in over https, as Trulience is (false: plain http)")
 	flag.BoolVar(&o.strict, "strict", false, "exit 1 also when a size or a timing is over budget")
+	flag.BoolVar(&o.peers, "peers", true, "compare with the straightforward Go and the Node.js peers, on loopback and under latency")
+	flag.BoolVar(&o.latency, "latency", true, "also measure with production round-trip times (-rtt-*) added by proxies")
+	flag.IntVar(&o.compareCold, "compare-cold", 7, "cold starts of each implementation per network in the comparison")
+	flag.IntVar(&o.latencyN, "latency-n", 200, "warm invocations of each implementation under latency")
+	flag.DurationVar(&o.rtt.SecretsManager, "rtt-sm", 10*time.Millisecond, "round-trip time to Secrets Manager under latency")
+	flag.DurationVar(&o.rtt.Trulience, "rtt-trulience", 40*time.Millisecond, "round-trip time to Trulience under latency")
+	flag.DurationVar(&o.rtt.Turnstile, "rtt-turnstile", 30*time.Millisecond, "round-trip time to Turnstile's siteverify under latency (with -bot-check)")
+	flag.DurationVar(&o.rtt.DynamoDB, "rtt-dynamodb", 5*time.Millisecond, "round-trip time to DynamoDB under latency (with -limits)")
+	flag.StringVar(&o.guards.BotCheck, "bot-check", os.Getenv("BOT_CHECK"), "BOT_CHECK for the function (monitor or enforce; default $BOT_CHECK), against a siteverify stand-in with Cloudflare's test secret")
+	flag.BoolVar(&o.guards.Limits, "limits", os.Getenv("CLIENT_TOKEN_LIMIT") != "", "switch the function's limits on (CLIENT_TOKEN_LIMIT, DAILY_TOKEN_LIMIT, LIMITS_TABLE in moto; default: on when $CLIENT_TOKEN_LIMIT is set)")
+	flag.StringVar(&o.guards.LimitsKey, "limits-key", "pk", "partition key (a string attribute) of the limits table the bench creates in moto")
 	flag.Parse()
+	if o.guards.BotCheck == "off" {
+		o.guards.BotCheck = ""
+	}
 	if o.short {
 		o.n, o.cold = min(o.n, 100), min(o.cold, 3)
+		o.compareCold, o.latencyN = min(o.compareCold, 2), min(o.latencyN, 20)
 		if o.benchtime == "" {
 			o.benchtime = "2000x"
 		}
@@ -59,6 +76,11 @@ type options struct {
 	function  string
 	tls       bool
 	strict    bool
+
+	peers, latency        bool
+	compareCold, latencyN int
+	rtt                   bench.Latency
+	guards                bench.Guards
 }
 
 func run(ctx context.Context, o options) ([]bench.Row, error) {
@@ -94,7 +116,7 @@ func run(ctx context.Context, o options) ([]bench.Row, error) {
 	if o.tls {
 		tlsDir = dir
 	}
-	peers, err := bench.StartPeers(ctx, tlsDir)
+	peers, err := bench.StartPeersWith(ctx, tlsDir, o.guards)
 	if err != nil {
 		return nil, err
 	}
@@ -109,6 +131,14 @@ func run(ctx context.Context, o options) ([]bench.Row, error) {
 
 	step("in-process Go benchmarks of the handler (go test -bench)")
 	rows = append(rows, goBenchRows(ctx, root, o.benchtime)...)
+
+	if o.peers {
+		if !o.tls {
+			return nil, fmt.Errorf("-peers needs -tls: the comparison runs over TLS")
+		}
+		step("the function against its peers, on loopback and under latency")
+		rows = append(rows, comparison(ctx, o, root, dir, fn, peers)...)
+	}
 	return rows, nil
 }
 

@@ -8,10 +8,10 @@ import (
 	"github.com/trulience-token/trulience-token/dev/bench"
 )
 
-// Budgets: what the function may cost over the reference Lambdas.
+// Budgets of the loopback table.
 const (
 	sizeBudget      = 0.15             // bootstrap and zip within 15 % of the minimal reference that reads a secret
-	initBudget      = 1.5              // init at most 1.5× that reference's
+	initBudget      = 1.5              // cold path at most 1.5× that reference's
 	addedP99Budget  = time.Millisecond // "well under 1 ms at p99"
 	inProcessBudget = 500 * time.Microsecond
 	rssBudget       = 40 << 20
@@ -51,49 +51,50 @@ func sizeRows(ctx context.Context, root, function, dir string) []bench.Row {
 }
 
 func coldRows(ctx context.Context, fn, ref, refSecret string, peers *bench.Peers, n int) []bench.Row {
-	var fnInit, own, sm, refInit, secInit, first []time.Duration
+	var fnInit, fnCold, sm, refInit, secCold, first []time.Duration
 	env := peers.FunctionEnv()
-	payload := bench.TokenEvent()
+	payload := peers.Event()
 	for range n { // interleaved, so drift on the machine hits both alike
 		peers.ResetSecretsManagerSpan()
 		c, err := bench.MeasureColdStart(ctx, fn, env, payload)
 		if err != nil {
-			return []bench.Row{{Figure: "init duration", Err: err}}
+			return []bench.Row{{Figure: "cold path", Err: err}}
 		}
-		fetch := peers.SecretsManagerSpan()
-		fnInit, first = append(fnInit, c.Init), append(first, c.First)
-		sm, own = append(sm, fetch), append(own, c.Init-fetch)
+		fnInit, first, fnCold = append(fnInit, c.Init), append(first, c.First), append(fnCold, c.Init+c.First)
+		sm = append(sm, peers.SecretsManagerSpan())
 		r, err := bench.MeasureColdStart(ctx, ref, env, payload)
 		if err != nil {
-			return []bench.Row{{Figure: "init duration", Err: fmt.Errorf("minimal reference: %w", err)}}
+			return []bench.Row{{Figure: "cold path", Err: fmt.Errorf("minimal reference: %w", err)}}
 		}
 		refInit = append(refInit, r.Init)
 		r, err = bench.MeasureColdStart(ctx, refSecret, env, payload)
 		if err != nil {
-			return []bench.Row{{Figure: "init duration", Err: fmt.Errorf("minimal reference reading the secret: %w", err)}}
+			return []bench.Row{{Figure: "cold path", Err: fmt.Errorf("minimal reference reading the secret: %w", err)}}
 		}
-		secInit = append(secInit, r.Init)
+		secCold = append(secCold, r.Init+r.First)
 	}
-	f, r, rs := bench.Median(fnInit), bench.Median(refInit), bench.Median(secInit)
+	// Init returns before the key and the Trulience connection are there
+	// (the first invocation waits for them), so the budget applies to init
+	// and the first invocation together: what the first visitor waits.
+	f, rs := bench.Median(fnCold), bench.Median(secCold)
 	return []bench.Row{
 		{
-			Figure: fmt.Sprintf("init duration, median of %d (INIT REPORT)", n),
-			Value:  fmt.Sprintf("%s (reference reading its secret in init %s, %.2f×), secret prefetch included", ms(f), ms(rs), float64(f)/float64(rs)),
+			Figure: fmt.Sprintf("cold path, median of %d (INIT REPORT + first REPORT Duration − init)", n),
+			Value:  fmt.Sprintf("%s (reference reading its secret in init, then answering a constant: %s, %.2f×)", ms(f), ms(rs), float64(f)/float64(rs)),
 			Budget: fmt.Sprintf("≤ %.1f× reference", initBudget),
 			OK:     float64(f)/float64(rs) <= initBudget,
 		},
 		{
-			Figure: "  of which Secrets Manager (connect, TLS, GetSecretValue)",
+			Figure: "  of which init (INIT REPORT)",
+			Value:  fmt.Sprintf("%s (client-only reference %s)", ms(bench.Median(fnInit)), ms(bench.Median(refInit))),
+		},
+		{Figure: "  of which the first invocation", Value: ms(bench.Median(first))},
+		{
+			// Context: the key is read while init ends and the first
+			// invocation starts, beside the Trulience connection.
+			Figure: "  Secrets Manager read (connect, TLS, GetSecretValue), overlapped",
 			Value:  ms(bench.Median(sm)),
 		},
-		{
-			// Context, not a budget: the Trulience connection opens in
-			// parallel and may end after GetSecretValue, so this remainder
-			// counts its tail; the init row above is what a visitor waits.
-			Figure: "  init without the Secrets Manager wait",
-			Value:  fmt.Sprintf("%s (client-only reference %s, %.2f×)", ms(bench.Median(own)), ms(r), float64(bench.Median(own))/float64(r)),
-		},
-		{Figure: "first invocation, median (REPORT Duration − init)", Value: ms(bench.Median(first))},
 	}
 }
 

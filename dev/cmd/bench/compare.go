@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/trulience-token/trulience-token/dev/bench"
+	"github.com/trulience-token/trulience-token/dev/rie"
+)
+
+// Targets of the latency scenario (printed, never failing on timing).
+const (
+	limitTarget     = 1.05                 // cold path ≤ 1.05× the physical limit
+	warmSlackTarget = 2 * time.Millisecond // warm p99 ≤ RTT(Trulience) + 2 ms
+	guardSlack      = time.Millisecond     // with guards: warm p50 ≤ their limit + 1 ms
+)
+
+// comparison builds the peers and measures the three implementations on
+// loopback and under latency, printing one table per network; it returns
+// the rows with targets for the main table.
+func comparison(ctx context.Context, o options, root, dir, fn string, peers *bench.Peers) []bench.Row {
+	impls := []bench.Impl{bench.GoImpl("function", fn)}
+	straight, err := rie.BuildPackage(ctx, bench.StraightforwardPackage, filepath.Join(dir, "straightforward"))
+	if err != nil {
+		return []bench.Row{{Figure: "peers", Err: err}}
+	}
+	impls = append(impls, bench.GoImpl("Go, straightforward", straight))
+	if node, err := bench.NodeImpl(ctx, root, dir); err != nil {
+		fmt.Printf("  Node.js peer skipped: %v\n", err)
+	} else {
+		impls = append(impls, node)
+	}
+	var rows []bench.Row
+	networks := []bench.Network{peers.Loopback()}
+	if o.latency {
+		delayed, err := peers.Delayed(o.rtt)
+		if err != nil {
+			return append(rows, bench.Row{Figure: "latency proxies", Err: err})
+		}
+		networks = append(networks, delayed)
+	}
+	for _, nw := range networks {
+		n := o.n
+		if nw.RTT != (bench.Latency{}) {
+			n = o.latencyN
+		}
+		step(fmt.Sprintf("%s: %d cold starts and 1 cold + %d warm invocations of each of %d implementations", nw.Name, o.compareCold, n, len(impls)))
+		res, err := bench.Compare(ctx, impls, peers, nw, o.compareCold, n)
+		if err != nil {
+			rows = append(rows, bench.Row{Figure: nw.Name + " comparison", Err: err})
+			continue
+		}
+		var floor time.Duration
+		if nw.RTT != (bench.Latency{}) {
+			if floor, err = bench.EmulationFloor(ctx, peers, nw, max(o.compareCold, 5)); err != nil {
+				rows = append(rows, bench.Row{Figure: "emulation floor", Err: err})
+			}
+		}
+		printComparison(nw, impls, res, peers.Guards, floor)
+		if nw.RTT != (bench.Latency{}) {
+			rows = append(rows, latencyRows(nw, impls, res, peers.Guards)...)
+		}
+	}
+	return rows
+}
+
+func printComparison(nw bench.Network, impls []bench.Impl, res []bench.Profile, g bench.Guards, floor time.Duration) {
+	fmt.Println()
+	if nw.RTT == (bench.Latency{}) {
+		fmt.Println("== loopback: every peer over TLS on this machine, no added latency")
+	} else {
+		fmt.Printf("== latency: every peer over TLS behind a proxy adding round-trip time: Secrets Manager %s, Trulience %s",
+			ms(nw.RTT.SecretsManager), ms(nw.RTT.Trulience))
+		if g.BotCheck != "" {
+			fmt.Printf(", Turnstile %s", ms(nw.RTT.Turnstile))
+		}
+		if g.Limits {
+			fmt.Printf(", DynamoDB %s", ms(nw.RTT.DynamoDB))
+		}
+		fmt.Println()
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "implementation\tinit\tfirst request\tcold path\twarm p50\twarm p99\tpeak RSS\t")
+	for i, p := range res {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", impls[i].Name, ms(bench.Median(p.Init)), ms(bench.Median(p.First)),
+			ms(bench.Median(p.Cold)), ms(bench.Median(p.Warm)), ms(bench.Percentile(p.Warm, 99)), bench.MiB(p.PeakRSS))
+	}
+	if nw.RTT != (bench.Latency{}) {
+		fmt.Fprintf(tw, "physical limit\t\t\t%s\t%s\t%s\t\t\n", ms(nw.RTT.Limit()), ms(nw.RTT.Trulience), ms(nw.RTT.Trulience))
+		if floor > 0 {
+			fmt.Fprintf(tw, "bare client in the bench process\t\t\t%s\t\t\t\t\n", ms(floor))
+		}
+	}
+	_ = tw.Flush()
+	fmt.Printf("(medians of %d cold starts; cold path = init + first request, what the first visitor waits; %d warm invocations)\n",
+		len(res[0].Cold), len(res[0].Warm))
+	for i := 1; i < len(res); i++ {
+		f, p := res[0], res[i]
+		fmt.Printf("function ÷ %s: cold path %.2f×, warm p50 %.2f×, peak RSS %.2f×\n", impls[i].Name,
+			ratio(bench.Median(f.Cold), bench.Median(p.Cold)), ratio(bench.Median(f.Warm), bench.Median(p.Warm)), float64(f.PeakRSS)/float64(p.PeakRSS))
+	}
+	if l := nw.RTT; l != (bench.Latency{}) {
+		fmt.Printf("physical limit = %s\n  = max(3 × %s, 2 × %s) + %s = %s\n", bench.LimitFormula,
+			ms(l.SecretsManager), ms(l.Trulience), ms(l.Trulience), ms(l.Limit()))
+		fmt.Printf("function's cold path ÷ limit: %.3f×\n", ratio(bench.Median(res[0].Cold), l.Limit()))
+		if floor > 0 {
+			fmt.Printf("bare client: one new TLS connection to Trulience and one token request, no process start, no runtime: %.3f× the limit,\n"+
+				"  what the proxies, TLS's CPU and this machine add by themselves\n", ratio(floor, l.Limit()))
+		}
+	}
+}
+
+func latencyRows(nw bench.Network, impls []bench.Impl, res []bench.Profile, g bench.Guards) []bench.Row {
+	f, l := res[0], nw.RTT
+	cold := bench.Median(f.Cold)
+	rows := []bench.Row{{
+		Figure: fmt.Sprintf("latency: function's cold path, median of %d", len(f.Cold)),
+		Value:  fmt.Sprintf("%s, %.3f× the physical limit %s", ms(cold), ratio(cold, l.Limit()), ms(l.Limit())),
+		Budget: fmt.Sprintf("≤ %.2f× limit", limitTarget),
+		OK:     ratio(cold, l.Limit()) <= limitTarget,
+	}}
+	for i := 1; i < len(res); i++ {
+		c := bench.Median(res[i].Cold)
+		rows = append(rows, bench.Row{
+			Figure: "  against " + impls[i].Name,
+			Value:  fmt.Sprintf("%s: the function takes %.2f× its time", ms(c), ratio(cold, c)),
+			Budget: "< 1×",
+			OK:     cold < c,
+		})
+	}
+	if g.BotCheck == "" && !g.Limits {
+		p99 := bench.Percentile(f.Warm, 99)
+		rows = append(rows, bench.Row{
+			Figure: fmt.Sprintf("latency: function's warm p99 of %d − RTT(Trulience)", len(f.Warm)),
+			Value:  fmt.Sprintf("%s (p99 %s)", ms(p99-l.Trulience), ms(p99)),
+			Budget: "≤ " + ms(warmSlackTarget),
+			OK:     p99-l.Trulience <= warmSlackTarget,
+		})
+	} else {
+		var on, rtts []string
+		if g.BotCheck != "" {
+			on, rtts = append(on, "bot check "+g.BotCheck), append(rtts, "RTT Turnstile")
+		}
+		if g.Limits {
+			on, rtts = append(on, "limits"), append(rtts, "RTT DynamoDB")
+		}
+		p50, floor := bench.Median(f.Warm), l.GuardedWarmLimit(g)
+		rows = append(rows, bench.Row{
+			Figure: fmt.Sprintf("latency, %s: warm p50 − (max(%s) + RTT Trulience)", strings.Join(on, " and "), strings.Join(rtts, ", ")),
+			Value:  fmt.Sprintf("%s (p50 %s, p99 %s, floor %s)", ms(p50-floor), ms(p50), ms(bench.Percentile(f.Warm, 99)), ms(floor)),
+			Budget: "< " + ms(guardSlack),
+			OK:     p50-floor < guardSlack,
+		})
+	}
+	return append(rows,
+		bench.Row{
+			Figure: "latency: function's GetSecretValue calls, 1 cold + warm",
+			Value:  fmt.Sprint(f.SecretCalls),
+			Budget: "1", OK: f.SecretCalls == 1, Hard: true,
+		},
+		bench.Row{
+			Figure: "latency: function's TCP connections to Trulience, 1 cold + warm",
+			Value:  fmt.Sprint(f.Connections),
+			Budget: "1 (the one opened in init)", OK: f.Connections == 1, Hard: true,
+		})
+}
+
+func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }

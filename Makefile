@@ -103,7 +103,7 @@ bench: tools ## Print the performance tables: budgets on loopback, then the func
 tools: ## Install what the tests need when missing (.venv with moto and cfn-lint, aws-lambda-rie, chromium)
 	@dev/install-tools.sh
 
-tools-local:
+tools-local: ## Install only what make local needs (.venv with moto, aws-lambda-rie)
 	@dev/install-tools.sh --local
 
 clean: ## Remove build output and the .venv

@@ -1,0 +1,40 @@
+package metrics
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestChecks(t *testing.T) {
+	tests := []struct {
+		name string
+		ok   func(string) bool
+		good []string
+		bad  []string
+	}{
+		{"namespace", namespaceOK,
+			[]string{"TrulienceToken", "Shop/Avatar", "My Site", "a.b_c-d#e:f", strings.Repeat("a", 255)},
+			[]string{"", strings.Repeat("a", 256), "tab\there", "é", "a*b"}},
+		{"code", codeOK,
+			[]string{"limit_exceeded", "a", strings.Repeat("a", 40)},
+			[]string{"", "_x", "Upper", "x-y", "x1", strings.Repeat("a", 41)}},
+		{"name", nameOK,
+			[]string{"TokensIssued", "A1", strings.Repeat("A", 64)},
+			[]string{"", "1A", "a_b", "a b", strings.Repeat("A", 65)}},
+	}
+	for _, tt := range tests {
+		for _, s := range tt.good {
+			if !tt.ok(s) {
+				t.Errorf("%s %q refused", tt.name, s)
+			}
+		}
+		for _, s := range tt.bad {
+			if tt.ok(s) {
+				t.Errorf("%s %q accepted", tt.name, s)
+			}
+		}
+	}
+	if err := checkNamespace("AWS/Lambda"); err == nil {
+		t.Error("AWS/ namespace accepted")
+	}
+}

@@ -66,7 +66,7 @@ ENV_VARS = {
     "MAX_KEY_STALENESS",
 }
 
-LIMITS_VARS = {"CLIENT_TOKEN_LIMIT", "DAILY_TOKEN_LIMIT", "LIMITS_TABLE", "LIMITS_FAIL_MODE", "LIMITS_HASH_KEY"}
+LIMITS_VARS = {"CLIENT_TOKEN_LIMIT", "DAILY_TOKEN_LIMIT", "LIMITS_TABLE", "LIMITS_FAIL_MODE"}
 
 
 class _NoValue:
@@ -861,6 +861,10 @@ class Parameters(unittest.TestCase):
             "ReservedConcurrency": (["", "0", "5", "1000"], ["-1", "five", "1.5", " 5"]),
             "DailyTokenAlarm": (["", "1", "5000"], ["-1", "1e3", "5 000"]),
             "MetricsNamespace": (["TrulienceToken", "Shop/Avatar", "My Site"], ["", "a" * 256]),
+            "ClientTokenLimit": (
+                ["", "5/10m", "20/1h", "100/24h", "3/30s", "1/1440m", "9/45m"],
+                ["5/7m", "5/25h", "5/13h", "5/11m", "0/10m", "5/10", "5/0m", "5 /10m"],
+            ),
         }
         for name, (good, bad) in cases.items():
             pattern = self.params[name]["AllowedPattern"]
@@ -956,7 +960,9 @@ class Limits(unittest.TestCase):
                     self.assertEqual(env.get("DAILY_TOKEN_LIMIT"), params.get("DailyTokenLimit"))
                     self.assertEqual(env["LIMITS_TABLE"], {"Ref": "LimitsTable"})
                     self.assertEqual(env["LIMITS_FAIL_MODE"], params.get("LimitsFailMode", "open"))
-                    self.assertEqual(env["LIMITS_HASH_KEY"], PSEUDO["AWS::StackId"])
+                    # The visitor hash is keyed with the API key, never with a
+                    # value the stack tags its resources with.
+                    self.assertNotIn("LIMITS_HASH_KEY", env)
 
                     # Least privilege: read and update items of this one table.
                     (st,) = limits

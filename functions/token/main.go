@@ -86,7 +86,7 @@ func main() {
 	if lim.On() {
 		// Only with a limit set: the DynamoDB client costs init nothing otherwise.
 		db := dynamodb.NewFromConfig(awsCfg)
-		guards = append(guards, limits.New(lim, &limits.Dynamo{Client: db, Table: lim.Table}))
+		guards = append(guards, limits.New(lim, &limits.Dynamo{Client: db, Table: lim.Table}).KeyFrom(keys.Key))
 		go func() {
 			if err := limits.Preconnect(ctx, db, lim.Table); err != nil {
 				log.Warn("connecting to DynamoDB during init failed; the first request will try again", "error", err.Error())

@@ -35,13 +35,46 @@ const UnavailableMetric = "LimitsUnavailable"
 type Guard struct {
 	settings Settings
 	store    Store
-	key      []byte
 	now      func() time.Time
+
+	mu       sync.Mutex
+	key      []byte
+	readKey  func(context.Context) (string, error)
+	keyInput string // what key was derived from, with readKey
 }
 
 // New returns the guard for s, counting in store.
 func New(s Settings, store Store) *Guard {
-	return &Guard{settings: s, store: store, key: hashKey(s.HashKey, s.Table), now: time.Now}
+	return &Guard{settings: s, store: store, key: hashKey(s.HashKey, s.Table), keyInput: s.HashKey, now: time.Now}
+}
+
+// KeyFrom keys the visitor hash with what read returns (the function passes
+// its API key reader), unless LIMITS_HASH_KEY is set: the API key is the
+// best-kept secret the function holds, and nothing stored beside the table
+// (its name, the stack's tags) can rebuild the hashes from it. Rotating the
+// key starts the visitors' windows afresh, once.
+func (g *Guard) KeyFrom(read func(context.Context) (string, error)) *Guard {
+	if g.settings.HashKey == "" {
+		g.readKey = read
+	}
+	return g
+}
+
+// refreshKey derives the hash key from readKey's current answer.
+func (g *Guard) refreshKey(ctx context.Context) error {
+	if g.readKey == nil {
+		return nil
+	}
+	material, err := g.readKey(ctx)
+	if err != nil {
+		return err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if material != g.keyInput {
+		g.key, g.keyInput = hashKey(material, g.settings.Table), material
+	}
+	return nil
 }
 
 // WithClock makes g read the time from now (tests).
@@ -67,7 +100,10 @@ func (g *Guard) VisitorHash(v httpapi.Visitor) string {
 	if sub := v.Subject(); sub != "" {
 		id = "sub:" + sub
 	}
-	m := hmac.New(sha256.New, g.key)
+	g.mu.Lock()
+	key := g.key
+	g.mu.Unlock()
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte(id))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
@@ -96,17 +132,19 @@ type take struct {
 
 // Check takes one from each counter that is on, both at once (one round
 // trip), within LIMITS_TIMEOUT.
-func (g *Guard) Check(ctx context.Context, v httpapi.Visitor) httpapi.Verdict {
+func (g *Guard) Check(request context.Context, v httpapi.Visitor) httpapi.Verdict {
 	now := g.now()
-	ctx, cancel := context.WithTimeout(ctx, g.settings.Timeout)
+	ctx, cancel := context.WithTimeout(request, g.settings.Timeout)
 	defer cancel()
 
 	var visitor, day take
 	var wg sync.WaitGroup
 	if g.settings.Client.N > 0 {
 		visitor.on = true
-		visitor.key, visitor.end = g.VisitorKey(v, now)
-		wg.Go(func() { visitor.taken, visitor.err = g.store.Take(ctx, visitor.key, g.settings.Client.N, visitor.end) })
+		if visitor.err = g.refreshKey(ctx); visitor.err == nil {
+			visitor.key, visitor.end = g.VisitorKey(v, now)
+			wg.Go(func() { visitor.taken, visitor.err = g.store.Take(ctx, visitor.key, g.settings.Client.N, visitor.end) })
+		}
 	}
 	if g.settings.Daily > 0 {
 		day.on = true
@@ -127,33 +165,35 @@ func (g *Guard) Check(ctx context.Context, v httpapi.Visitor) httpapi.Verdict {
 	case visitorFull:
 		vd.Refuse = exceeded(visitor.end.Sub(now))
 		vd.Log = []slog.Attr{slog.String("limits", "exceeded"), slog.String("limit", "client")}
-		vd.Release = g.giveBack(day)
+		vd.Release = g.giveBack(request, day)
 	case dayFull:
 		vd.Refuse = exceeded(day.end.Sub(now))
 		vd.Log = []slog.Attr{slog.String("limits", "exceeded"), slog.String("limit", "daily")}
-		vd.Release = g.giveBack(visitor)
+		vd.Release = g.giveBack(request, visitor)
 	case visitor.err != nil || day.err != nil:
 		vd.Log = []slog.Attr{slog.String("limits", "unavailable"), slog.String("limits_error", errText(ctx, firstErr(visitor.err, day.err)))}
 		if !g.settings.FailOpen {
 			vd.Refuse = ProblemUnavailable
-			vd.Release = g.giveBack(visitor, day)
+			vd.Release = g.giveBack(request, visitor, day)
 			break
 		}
 		httpapi.Note(ctx, UnavailableMetric)
-		vd.Release = g.giveBack(day)
+		vd.Release = g.giveBack(request, day)
 	default:
 		vd.Log = []slog.Attr{slog.String("limits", "ok")}
 		// A request refused after this point (by another guard, or by
 		// Trulience) gives back its daily count, which counts tokens
 		// issued, but not the visitor's: the visitor's window also bounds
 		// how often one visitor can make Trulience refuse.
-		vd.Release = g.giveBack(day)
+		vd.Release = g.giveBack(request, day)
 	}
 	return vd
 }
 
-// giveBack returns the Release that gives back what takes took.
-func (g *Guard) giveBack(takes ...take) func() {
+// giveBack returns the Release that gives back what takes took, within
+// LIMITS_TIMEOUT and never past the request's own deadline: a request that
+// ran out of time keeps its counts rather than outlive the invocation.
+func (g *Guard) giveBack(request context.Context, takes ...take) func() {
 	var keys []string
 	for _, t := range takes {
 		if t.taken {
@@ -164,8 +204,13 @@ func (g *Guard) giveBack(takes ...take) func() {
 		return nil
 	}
 	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), g.settings.Timeout)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(request), g.settings.Timeout)
 		defer cancel()
+		if dl, ok := request.Deadline(); ok {
+			var stop context.CancelFunc
+			ctx, stop = context.WithDeadline(ctx, dl)
+			defer stop()
+		}
 		var wg sync.WaitGroup
 		for _, k := range keys {
 			wg.Go(func() { _ = g.store.Give(ctx, k) })

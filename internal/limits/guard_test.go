@@ -282,3 +282,71 @@ func TestKeysNameTheirWindow(t *testing.T) {
 		t.Errorf("day key %q, end %v", day, end)
 	}
 }
+
+// deadlineStore records the deadline of every Give.
+type deadlineStore struct {
+	*memStore
+	mu        sync.Mutex
+	deadlines []time.Time
+}
+
+func (d *deadlineStore) Give(ctx context.Context, key string) error {
+	dl, _ := ctx.Deadline()
+	d.mu.Lock()
+	d.deadlines = append(d.deadlines, dl)
+	d.mu.Unlock()
+	return d.memStore.Give(ctx, key)
+}
+
+// TestGiveBackKeepsToTheRequestDeadline: a count given back after the
+// request's own deadline is not waited for past it.
+func TestGiveBackKeepsToTheRequestDeadline(t *testing.T) {
+	st := &deadlineStore{memStore: newMem()}
+	g := guardAt(Settings{Daily: 10, Timeout: 10 * time.Second}, st, t0)
+	deadline := time.Now().Add(50 * time.Millisecond)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	vd := g.Check(ctx, visitor)
+	if vd.Refuse != nil || vd.Release == nil {
+		t.Fatalf("verdict %+v", vd)
+	}
+	vd.Release()
+	if len(st.deadlines) != 1 || st.deadlines[0].After(deadline) {
+		t.Errorf("give-back deadlines %v, want none after the request's %v", st.deadlines, deadline)
+	}
+}
+
+// TestHashKeyedWithTheAPIKey: without LIMITS_HASH_KEY the visitor hash is
+// keyed with the API key (so nothing beside the table rebuilds it), follows
+// a rotation, and a key that cannot be read makes the visitor's count
+// unavailable, as a failing table does.
+func TestHashKeyedWithTheAPIKey(t *testing.T) {
+	apiKey := "tru_live_first"
+	var readErr error
+	read := func(context.Context) (string, error) { return apiKey, readErr }
+	st := newMem()
+	g := guardAt(Settings{Client: Rate{5, 10 * time.Minute}, FailOpen: false}, st, t0).KeyFrom(read)
+	plain := guardAt(Settings{Client: Rate{5, 10 * time.Minute}}, newMem(), t0)
+
+	if vd := g.Check(context.Background(), visitor); vd.Refuse != nil {
+		t.Fatalf("verdict %+v", vd)
+	}
+	first := g.VisitorHash(visitor)
+	if first == plain.VisitorHash(visitor) {
+		t.Error("the hash does not depend on the API key")
+	}
+	apiKey = "tru_live_second"
+	g.Check(context.Background(), visitor)
+	if g.VisitorHash(visitor) == first {
+		t.Error("the hash did not follow the rotated key")
+	}
+	fixed := guardAt(Settings{Client: Rate{5, 10 * time.Minute}, HashKey: "explicit"}, newMem(), t0).KeyFrom(read)
+	fixed.Check(context.Background(), visitor)
+	if fixed.VisitorHash(visitor) != guardAt(Settings{Client: Rate{5, 10 * time.Minute}, HashKey: "explicit"}, newMem(), t0).VisitorHash(visitor) {
+		t.Error("KeyFrom overrode LIMITS_HASH_KEY")
+	}
+	readErr = errors.New("secret unavailable")
+	if vd := g.Check(context.Background(), visitor); vd.Refuse != ProblemUnavailable {
+		t.Errorf("with the key unreadable and fail mode closed: %+v, want limits_unavailable", vd.Refuse)
+	}
+}

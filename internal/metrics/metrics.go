@@ -116,7 +116,6 @@ func checkNamespace(ns string) error {
 	return nil
 }
 
-
 // Writer writes each request's record as one line to W. It is an
 // httpapi.Meter.
 type Writer struct {

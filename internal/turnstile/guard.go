@@ -31,6 +31,10 @@ type Guard struct {
 	Log     *slog.Logger
 }
 
+// FailedMetric is the count (metrics.BotCheckFailed) noted for a request
+// whose Turnstile token did not pass.
+const FailedMetric = "BotCheckFailed"
+
 // Check runs the bot check for one visitor. The request's log line gets
 // bot_check (passed, failed, missing, unavailable) and Cloudflare's error
 // codes, never the token or the secret.
@@ -41,6 +45,12 @@ func (g *Guard) Check(ctx context.Context, v httpapi.Visitor) httpapi.Verdict {
 		vd := httpapi.Verdict{Log: append(append(attrs, slog.String("bot_check", outcome)), more...)}
 		if enforce {
 			vd.Refuse = refuse
+		}
+		// The BotCheckFailed metric counts every token that did not pass,
+		// whether Cloudflare said no or could not be asked, in both modes;
+		// an enforced "no" is counted from its error code already.
+		if outcome == "unavailable" || outcome == "failed" && !enforce {
+			httpapi.Note(ctx, FailedMetric)
 		}
 		return vd
 	}

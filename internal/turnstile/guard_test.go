@@ -3,13 +3,16 @@ package turnstile
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/trulience-token/trulience-token/internal/config"
 	"github.com/trulience-token/trulience-token/internal/httpapi"
+	"github.com/trulience-token/trulience-token/internal/metrics"
 	"github.com/trulience-token/trulience-token/internal/secret"
 	"github.com/trulience-token/trulience-token/internal/trulience"
 )
@@ -158,4 +161,47 @@ type countingMinter struct{ n int }
 func (m *countingMinter) Mint(context.Context, trulience.Request) (trulience.Token, error) {
 	m.n++
 	return trulience.Token{}, nil
+}
+
+// TestBotCheckFailedMetric: every token that does not pass is counted once
+// in BotCheckFailed, in both modes, whether Cloudflare said no or could
+// not be asked.
+func TestBotCheckFailedMetric(t *testing.T) {
+	for _, tc := range []struct {
+		mode   string
+		answer func(w http.ResponseWriter)
+	}{
+		{"enforce", nil},
+		{"monitor", nil},
+		{"enforce", func(w http.ResponseWriter) { w.WriteHeader(http.StatusBadGateway) }},
+		{"monitor", func(w http.ResponseWriter) { w.WriteHeader(http.StatusBadGateway) }},
+	} {
+		sv := newSiteverify(t, no("invalid-input-response"))
+		if tc.answer != nil {
+			sv.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { tc.answer(w) })
+		}
+		cfg, err := config.Load(func(k string) string {
+			return map[string]string{
+				"TRULIENCE_SECRET_ID": "s", "ALLOWED_AVATAR_IDS": "1", "ALLOWED_ORIGINS": "https://www.example.com",
+				"BOT_CHECK": tc.mode, "TURNSTILE_VERIFY_URL": sv.srv.URL, "BOT_CHECK_TIMEOUT": "1s",
+			}[k]
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := &Guard{Mode: cfg.BotCheck.Mode, Verify: NewClient(cfg.BotCheck), Secrets: fakeSecrets{secret: testSecret}, Log: slog.New(slog.DiscardHandler)}
+		var records bytes.Buffer
+		h := httpapi.New(cfg, &countingMinter{}, slog.New(slog.DiscardHandler), g).WithMeter(metrics.NewWriter(&records, "Test"))
+		ev := `{"version":"2.0","headers":{"origin":"https://www.example.com"},"requestContext":{"http":{"method":"POST","sourceIp":"192.0.2.4"}},"body":"{\"turnstile_token\":\"` + testToken + `\"}"}`
+		if _, err := h.Invoke(context.Background(), []byte(ev)); err != nil {
+			t.Fatal(err)
+		}
+		var rec map[string]any
+		if err := json.Unmarshal(records.Bytes(), &rec); err != nil {
+			t.Fatalf("record %q: %v", records.String(), err)
+		}
+		if rec["BotCheckFailed"] != float64(1) {
+			t.Errorf("%s, siteverify broken=%v: BotCheckFailed = %v, want 1", tc.mode, tc.answer != nil, rec["BotCheckFailed"])
+		}
+	}
 }

@@ -121,7 +121,7 @@ func ParseOrigins(v string) (Origins, error) {
 func normaliseOrigin(s string) (string, error) {
 	bad := fmt.Errorf("%q is not an origin: use scheme://host[:port] with no path, such as https://www.example.com", s)
 	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.Opaque != "" {
 		return "", bad
 	}
 	if u.Path != "" && u.Path != "/" {

@@ -110,7 +110,7 @@ func parseServiceURL(v, def string) (string, error) {
 	}
 	// Errors name the scheme and host only: a mistaken value could hold credentials.
 	u, err := url.Parse(v)
-	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.ContainsAny(v, "?#") {
 		return "", fmt.Errorf("is not a URL such as %s (no credentials, query or fragment)", def)
 	}
 	switch {

@@ -53,15 +53,25 @@ type errorBody struct {
 // do sends method to the token route with origin (if any) and body.
 func (h *harness) do(t *testing.T, method, origin, body string) reply {
 	t.Helper()
+	headers := map[string]string{"Origin": origin}
+	if body != "" {
+		headers["Content-Type"] = "application/json"
+	}
+	return h.send(t, method, headers, body)
+}
+
+// send sends method to the token route with headers (an empty value is
+// left out) and body.
+func (h *harness) send(t *testing.T, method string, headers map[string]string, body string) reply {
+	t.Helper()
 	req, err := http.NewRequest(method, h.TokenURL, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if origin != "" {
-		req.Header.Set("Origin", origin)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
+	for k, v := range headers {
+		if v != "" {
+			req.Header.Set(k, v)
+		}
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

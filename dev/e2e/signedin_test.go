@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -17,27 +16,7 @@ import (
 // doBearer is do with an Authorization header ("" sends none).
 func (h *harness) doBearer(t *testing.T, origin, authorization, body string) reply {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, h.TokenURL, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if origin != "" {
-		req.Header.Set("Origin", origin)
-	}
-	if authorization != "" {
-		req.Header.Set("Authorization", authorization)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return reply{resp.StatusCode, resp.Header, b}
+	return h.send(t, http.MethodPost, map[string]string{"Origin": origin, "Authorization": authorization, "Content-Type": "application/json"}, body)
 }
 
 // TestSignedIn: with signed-in mode on, the front door refuses requests
@@ -130,16 +109,8 @@ func TestSignedIn(t *testing.T) {
 	}
 
 	// A browser's preflight may ask for the authorization header.
-	req, _ := http.NewRequest(http.MethodOptions, h.TokenURL, nil)
-	req.Header.Set("Origin", site)
-	req.Header.Set("Access-Control-Request-Method", "POST")
-	req.Header.Set("Access-Control-Request-Headers", "authorization,content-type")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if got := resp.Header.Get("Access-Control-Allow-Headers"); !strings.Contains(got, "authorization") {
+	pre := h.send(t, http.MethodOptions, map[string]string{"Origin": site, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type"}, "")
+	if got := pre.header.Get("Access-Control-Allow-Headers"); !strings.Contains(got, "authorization") {
 		t.Errorf("preflight Access-Control-Allow-Headers %q lacks authorization", got)
 	}
 

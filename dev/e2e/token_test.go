@@ -129,16 +129,7 @@ func TestPreflight(t *testing.T) {
 	h := newHarness(t, devstack.Options{})
 	preflight := func(origin string) reply {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodOptions, h.TokenURL, nil)
-		req.Header.Set("Origin", origin)
-		req.Header.Set("Access-Control-Request-Method", "POST")
-		req.Header.Set("Access-Control-Request-Headers", "content-type")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return reply{status: resp.StatusCode, header: resp.Header}
+		return h.send(t, http.MethodOptions, map[string]string{"Origin": origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}, "")
 	}
 	r := preflight(h.SiteURL)
 	if r.status != http.StatusNoContent || r.header.Get("Access-Control-Allow-Origin") != h.SiteURL ||

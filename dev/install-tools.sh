@@ -36,7 +36,13 @@ apt_install() {
 have python3 || { echo "install-tools: python3 is needed (3.9 or later)" >&2; exit 1; }
 if [ ! -x "$VENV/bin/python" ]; then
   echo "install-tools: creating $VENV (Python tools of the tests)"
-  python3 -m venv --system-site-packages "$VENV"
+  if ! python3 -m venv --system-site-packages "$VENV" >/dev/null 2>&1; then
+    # Debian and Ubuntu ship venv's ensurepip as a package of its own.
+    rm -rf "$VENV"
+    echo "install-tools: python3-venv (apt; Debian's python3 cannot make a venv without it)"
+    apt_install python3-venv || { echo "install-tools: python3 -m venv fails; install your Python's venv module" >&2; exit 1; }
+    python3 -m venv --system-site-packages "$VENV"
+  fi
 fi
 if ! cmp -s dev/requirements.txt "$VENV/.requirements"; then
   echo "install-tools: $VENV: moto, cfn-lint, aws-sam-translator (dev/requirements.txt)"

@@ -17,6 +17,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/trulience-token/trulience-token/internal/trulience/earlyconn/tcpstart"
 )
 
 // Config is the TLS configuration of every connection to Trulience:
@@ -72,14 +74,49 @@ func start(addr string, cfg *tls.Config) {
 	early.Unlock()
 	go func() {
 		defer close(done)
-		d := &tls.Dialer{NetDialer: Dialer(), Config: cfg}
-		c, err := d.DialContext(context.Background(), "tcp", addr)
+		c, err := handshakeStarted(addr, cfg)
+		if c == nil {
+			d := &tls.Dialer{NetDialer: Dialer(), Config: cfg}
+			c, err = d.DialContext(context.Background(), "tcp", addr)
+		}
 		if err == nil {
 			early.Lock()
 			early.conn = c
 			early.Unlock()
 		}
 	}()
+}
+
+// handshakeStarted runs the TLS handshake on the socket whose TCP connection
+// package tcpstart started for addr, if any: nil, nil when there is none
+// (the caller dials), and nil and the error when it failed (the caller dials
+// again: the failure may be the early resolution's, not the server's).
+func handshakeStarted(addr string, cfg *tls.Config) (net.Conn, error) {
+	fd, ok := tcpstart.Take(addr)
+	if !ok {
+		return nil, nil
+	}
+	timeout := Dialer().Timeout
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	f := os.NewFile(uintptr(fd), "tcp:"+addr)
+	defer f.Close() // FileConn holds its own copy
+	if err := tcpstart.WaitConnected(fd, timeout); err != nil {
+		return nil, err
+	}
+	tc, err := net.FileConn(f)
+	if err != nil {
+		return nil, err
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	cfg = cfg.Clone()
+	cfg.ServerName = host
+	c := tls.Client(tc, cfg)
+	if err := c.HandshakeContext(ctx); err != nil {
+		tc.Close()
+		return nil, err
+	}
+	return c, nil
 }
 
 // Take returns the connection to addr opened during initialization, once

@@ -1,12 +1,17 @@
 package earlyconn
 
 import (
+	"bufio"
 	"context"
 	"crypto/x509"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"sync/atomic"
 	"testing"
+
+	"github.com/trulience-token/trulience-token/internal/trulience/earlyconn/tcpstart"
 )
 
 func TestHTTPSAddr(t *testing.T) {
@@ -82,5 +87,67 @@ func TestTakeOpen(t *testing.T) {
 	b := make([]byte, 12)
 	if _, err := c.Read(b); err != nil || string(b) != "HTTP/1.1 200" {
 		t.Errorf("read %q, %v; want an HTTP/1.1 200 answer", b, err)
+	}
+}
+
+// TestTakeStartedEarly: with the TCP connection started by package tcpstart
+// (as in a Lambda, during initialization), the TLS handshake runs on that
+// socket: the server sees one connection, which carries a request.
+func TestTakeStartedEarly(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("connections are started early on Linux only")
+	}
+	var conns atomic.Int32
+	s := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	s.StartTLS()
+	defer s.Close()
+	if !tcpstart.Start(s.URL) {
+		t.Fatalf("tcpstart.Start(%q) refused", s.URL)
+	}
+	cfg := Config()
+	cfg.RootCAs = x509.NewCertPool()
+	cfg.RootCAs.AddCert(s.Certificate())
+	addr := s.Listener.Addr().String()
+	start(addr, cfg)
+	c := Take(context.Background(), addr)
+	if c == nil {
+		t.Fatal("Take returned no connection")
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if fd, ok := tcpstart.Take(addr); ok {
+		t.Errorf("the socket started early is still there (%d): the handshake did not use it", fd)
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("the server saw %d connections, want 1 (the one started early)", n)
+	}
+}
+
+// TestStartedEarlyRefused: when the early TCP connection fails, the
+// handshake is dialled as usual; here nothing listens, so there is none.
+func TestStartedEarlyRefused(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	tcpstart.Start("https://" + addr)
+	start(addr, Config())
+	if c := Take(context.Background(), addr); c != nil {
+		c.Close()
+		t.Error("Take returned a connection to an address nothing listens on")
 	}
 }

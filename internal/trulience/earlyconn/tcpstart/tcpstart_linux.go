@@ -1,0 +1,240 @@
+package tcpstart
+
+import (
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Files and limits of the name resolution, variables for the tests.
+var (
+	resolvConf = "/etc/resolv.conf"
+	hostsFile  = "/etc/hosts"
+	dnsPort    = 53
+	dnsTimeout = 500 * time.Millisecond
+)
+
+// started is the socket opened during initialization, for addr.
+type started struct {
+	addr string        // host:port as earlyconn names it
+	done chan struct{} // closed once fd is final
+	fd   int           // -1: none
+}
+
+var (
+	mu    sync.Mutex
+	early = started{fd: -1}
+)
+
+func init() {
+	// AWS_LAMBDA_RUNTIME_API is set by Lambda (and the emulator) only, so
+	// tests and tools never connect from here.
+	if v, _ := syscall.Getenv("AWS_LAMBDA_RUNTIME_API"); v == "" {
+		return
+	}
+	raw, _ := syscall.Getenv("TRULIENCE_API_URL")
+	Start(raw)
+}
+
+// Start starts the connection to the host of rawURL, an https URL, and
+// reports whether it did (the socket is open, or its name being resolved).
+// It replaces any connection started before and not taken.
+func Start(rawURL string) bool {
+	host, port, addr, ok := target(rawURL)
+	if ok {
+		start(host, port, addr)
+	}
+	return ok
+}
+
+// start opens the socket and starts its connection to host:port: at once for
+// an IPv4 address, after resolving a name in the background otherwise.
+func start(host string, port int, addr string) {
+	done := make(chan struct{})
+	mu.Lock()
+	if early.fd >= 0 { // started before, done and never taken; one still
+		syscall.Close(early.fd) // being resolved closes its own (see set)
+	}
+	early = started{addr: addr, done: done, fd: -1}
+	mu.Unlock()
+	set := func(fd int) {
+		mu.Lock()
+		if early.done == done {
+			early.fd = fd
+		} else if fd >= 0 {
+			syscall.Close(fd)
+		}
+		mu.Unlock()
+		close(done)
+	}
+	if ip, ok := ipv4(host); ok {
+		set(connect(ip, port))
+		return
+	}
+	go func() {
+		fd := -1
+		if ip, ok := resolve(host); ok {
+			fd = connect(ip, port)
+		}
+		set(fd)
+	}()
+}
+
+// Take returns the socket whose connection was started for addr (host:port,
+// as in the URL), once its address is resolved, or ok false: none was started
+// for addr, it failed, or it was taken already. The caller owns the socket;
+// its connection may still be under way (see WaitConnected).
+func Take(addr string) (fd int, ok bool) {
+	mu.Lock()
+	done := early.done
+	match := done != nil && early.addr == lower(addr)
+	mu.Unlock()
+	if !match {
+		return -1, false
+	}
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if early.done != done {
+		return -1, false
+	}
+	fd, early.fd, early.done = early.fd, -1, nil
+	return fd, fd >= 0
+}
+
+// connect starts a non-blocking connection to ip:port; -1 if it failed.
+func connect(ip [4]byte, port int) int {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1
+	}
+	err = syscall.Connect(fd, &syscall.SockaddrInet4{Port: port, Addr: ip})
+	if err != nil && err != syscall.EINPROGRESS {
+		syscall.Close(fd)
+		return -1
+	}
+	return fd
+}
+
+// WaitConnected waits until the connection of socket fd is established or
+// failed, for at most timeout, and returns its outcome.
+func WaitConnected(fd int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		var w syscall.FdSet
+		w.Bits[fd/64] |= 1 << (uint(fd) % 64)
+		left := time.Until(deadline)
+		if left <= 0 {
+			return syscall.ETIMEDOUT
+		}
+		tv := syscall.NsecToTimeval(left.Nanoseconds())
+		n, err := syscall.Select(fd+1, nil, &w, nil, &tv)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return syscall.ETIMEDOUT
+		}
+		soErr, err := syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_ERROR)
+		if err != nil {
+			return err
+		}
+		if soErr != 0 {
+			return syscall.Errno(soErr)
+		}
+		return nil
+	}
+}
+
+// resolve is host's IPv4 address from one DNS query to the first name server
+// of resolv.conf, when nothing says package net would resolve it otherwise.
+func resolve(host string) ([4]byte, bool) {
+	var none [4]byte
+	if hosts, _ := readFile(hostsFile); inHosts(hosts, host) {
+		return none, false
+	}
+	conf, err := readFile(resolvConf)
+	if err != nil {
+		return none, false
+	}
+	ns, ndots, ok := nameserver(conf)
+	if !ok || dots(host) < ndots {
+		return none, false
+	}
+	var idb [2]byte
+	if r, err := readFile("/dev/urandom", len(idb)); err != nil || len(r) != len(idb) {
+		return none, false
+	} else {
+		copy(idb[:], r)
+	}
+	id := uint16(idb[0])<<8 | uint16(idb[1])
+	q, ok := query(id, host)
+	if !ok {
+		return none, false
+	}
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return none, false
+	}
+	defer syscall.Close(fd)
+	tv := syscall.NsecToTimeval(dnsTimeout.Nanoseconds())
+	if syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &tv) != nil ||
+		syscall.Connect(fd, &syscall.SockaddrInet4{Port: dnsPort, Addr: ns}) != nil {
+		return none, false
+	}
+	if _, err := syscall.Write(fd, q); err != nil {
+		return none, false
+	}
+	buf := make([]byte, 1232)
+	deadline := time.Now().Add(dnsTimeout)
+	for time.Now().Before(deadline) {
+		n, err := syscall.Read(fd, buf)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return none, false
+		}
+		// A connected UDP socket only receives from the name server; an
+		// answer to another query (another id) is skipped.
+		if ip, ok := answerA(buf[:n], id); ok {
+			return ip, true
+		}
+		if n >= 2 && uint16(buf[0])<<8|uint16(buf[1]) == id {
+			return none, false // the answer, without an address
+		}
+	}
+	return none, false
+}
+
+// readFile reads up to limit bytes of a small file (64 KiB when no limit).
+func readFile(path string, limit ...int) ([]byte, error) {
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer syscall.Close(fd)
+	max := 64 << 10
+	if len(limit) > 0 {
+		max = limit[0]
+	}
+	buf := make([]byte, max)
+	n := 0
+	for n < max {
+		m, err := syscall.Read(fd, buf[n:])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if m == 0 {
+			break
+		}
+		n += m
+	}
+	return buf[:n], nil
+}

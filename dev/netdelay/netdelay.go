@@ -122,8 +122,14 @@ func (p *Proxy) accept() {
 // the end of the stream (a half-close).
 type chunk struct {
 	data []byte
+	buf  *[]byte // data's buffer, back to bufs once written
 	due  time.Time
 }
+
+// bufs are the read buffers, reused so that the proxies do not make the
+// garbage collector of the process they run in (the bench's, which also
+// serves the stand-ins) stop the world during a measurement.
+var bufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // forward copies src to dst, each chunk written half a round trip after it
 // was read, and not before notBefore plus half a round trip. The end of src
@@ -133,15 +139,17 @@ func (p *Proxy) forward(dst, src net.Conn, notBefore time.Time) {
 	go func() {
 		defer close(queue)
 		for {
-			buf := make([]byte, 32<<10)
-			n, err := src.Read(buf)
+			buf := bufs.Get().(*[]byte)
+			n, err := src.Read(*buf)
 			due := time.Now()
 			if due.Before(notBefore) {
 				due = notBefore
 			}
 			due = due.Add(p.RTT / 2)
 			if n > 0 {
-				queue <- chunk{data: buf[:n], due: due}
+				queue <- chunk{data: (*buf)[:n], buf: buf, due: due}
+			} else {
+				bufs.Put(buf)
 			}
 			if err != nil {
 				if errors.Is(err, io.EOF) {
@@ -159,7 +167,9 @@ func (p *Proxy) forward(dst, src net.Conn, notBefore time.Time) {
 			}
 			return
 		}
-		if _, err := dst.Write(c.data); err != nil {
+		_, err := dst.Write(c.data)
+		bufs.Put(c.buf)
+		if err != nil {
 			break
 		}
 	}

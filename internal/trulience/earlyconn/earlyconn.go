@@ -96,12 +96,13 @@ func handshakeStarted(addr string, cfg *tls.Config) (net.Conn, error) {
 	if !ok {
 		return nil, nil
 	}
-	timeout := Dialer().Timeout
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	// One time limit for both handshakes, as for a dial.
+	ctx, cancel := context.WithTimeout(context.Background(), Dialer().Timeout)
 	defer cancel()
+	deadline, _ := ctx.Deadline()
 	f := os.NewFile(uintptr(fd), "tcp:"+addr)
 	defer f.Close() // FileConn holds its own copy
-	if err := tcpstart.WaitConnected(fd, timeout); err != nil {
+	if err := tcpstart.WaitConnected(fd, time.Until(deadline)); err != nil {
 		return nil, err
 	}
 	tc, err := net.FileConn(f)

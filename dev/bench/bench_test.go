@@ -170,4 +170,19 @@ func TestLimits(t *testing.T) {
 			t.Errorf("GuardedWarmLimit(%+v) = %v, want %v", tt.g, got, tt.want)
 		}
 	}
+	for _, tt := range []struct {
+		l    Latency
+		g    Guards
+		want time.Duration
+	}{
+		{l, Guards{}, 120 * ms},                                  // = Limit
+		{l, Guards{BotCheck: "enforce"}, 130 * ms},               // max(30, 80, max(30, 60)+30) + 40
+		{l, Guards{Limits: true}, 120 * ms},                      // max(30, 80, max(30, 10)+5) + 40
+		{l, Guards{BotCheck: "monitor", Limits: true}, 130 * ms}, // the bot check is the longer
+		{Latency{SecretsManager: 50 * ms, Trulience: 20 * ms, DynamoDB: 5 * ms}, Guards{Limits: true}, 175 * ms}, // max(150, 40, 155) + 20
+	} {
+		if got := tt.l.GuardedColdLimit(tt.g); got != tt.want {
+			t.Errorf("%+v.GuardedColdLimit(%+v) = %v, want %v", tt.l, tt.g, got, tt.want)
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/trulience-token/trulience-token/dev/netdelay"
@@ -26,6 +27,36 @@ const LimitFormula = "max(3 × RTT(Secrets Manager), 2 × RTT(Trulience)) + RTT(
 // work, the runtime's and the peers' count as zero.
 func (l Latency) Limit() time.Duration {
 	return max(3*l.SecretsManager, 2*l.Trulience) + l.Trulience
+}
+
+// GuardedColdLimit is the cold path's floor with the guards g switched on.
+// Each guard needs the key read (its secret, or the key its hashes are made
+// with) and its own connection (TCP, TLS 1.3), both started during init,
+// then one round trip; Trulience's request waits for the guards and for its
+// own connection. Without guards it is Limit.
+func (l Latency) GuardedColdLimit(g Guards) time.Duration {
+	read := 3 * l.SecretsManager
+	ready := max(read, 2*l.Trulience)
+	if g.BotCheck != "" {
+		ready = max(ready, max(read, 2*l.Turnstile)+l.Turnstile)
+	}
+	if g.Limits {
+		ready = max(ready, max(read, 2*l.DynamoDB)+l.DynamoDB)
+	}
+	return ready + l.Trulience
+}
+
+// GuardedColdFormula says how GuardedColdLimit is computed with g, for the table.
+func GuardedColdFormula(g Guards) string {
+	terms := []string{"3 × RTT(Secrets Manager)", "2 × RTT(Trulience)"}
+	if g.BotCheck != "" {
+		terms = append(terms, "max(3 × RTT(Secrets Manager), 2 × RTT(Turnstile)) + RTT(Turnstile)")
+	}
+	if g.Limits {
+		terms = append(terms, "max(3 × RTT(Secrets Manager), 2 × RTT(DynamoDB)) + RTT(DynamoDB)")
+	}
+	return "max(" + strings.Join(terms, ", ") + ") + RTT(Trulience): each check needs the key read and its own connection, " +
+		"then one round trip; the token request waits for the checks and for the Trulience connection"
 }
 
 // GuardedWarmLimit is a warm request's floor with the guards g switched on:

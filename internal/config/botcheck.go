@@ -8,11 +8,13 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/trulience-token/trulience-token/internal/endpoints"
 )
 
 // DefaultTurnstileVerifyURL is Cloudflare's siteverify endpoint, used when
 // TURNSTILE_VERIFY_URL is unset.
-const DefaultTurnstileVerifyURL = "https://challenges.cloudflare.com/turnstile/v0/siteverify"
+const DefaultTurnstileVerifyURL = endpoints.TurnstileVerify
 
 // BotCheckMode is BOT_CHECK: whether the Turnstile bot check runs, and
 // whether it refuses.

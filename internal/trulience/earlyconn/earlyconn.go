@@ -1,12 +1,14 @@
-// Package earlyconn starts the TLS connection to Trulience while the rest of
-// the program is still initializing, in a Lambda execution environment
-// only. Go initializes packages in import-path order as far as their imports
-// allow: this one needs nothing above crypto/tls and net, so it runs before
-// net/http and before the AWS SDK's packages, whose initialization takes a
-// few milliseconds of a cold start that the handshake's round trips now
-// overlap. No request and no key travel on the connection here: package
-// trulience takes it (Take) when its client targets the same address, and
-// dials as usual otherwise.
+// Package earlyconn opens the TLS connections a cold start needs, to
+// Trulience and, with the bot check on, to Cloudflare's siteverify (see
+// endpoints.Early), while the rest of the program is still initializing, in
+// a Lambda execution environment only. Their TCP connections were started
+// earlier still by package tcpstart, before package net was initialized;
+// this package, initialized right after crypto/tls, runs the TLS handshakes
+// on those sockets, or dials as usual where tcpstart started none. No
+// request and no key travel on the connections here: package trulience's
+// clients (the Trulience client, and the KeepAlive client of the bot check)
+// take one (Take) when they target the same address, and dial as usual
+// otherwise.
 package earlyconn
 
 import (
@@ -15,9 +17,11 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
+	"github.com/trulience-token/trulience-token/internal/endpoints"
 	"github.com/trulience-token/trulience-token/internal/trulience/earlyconn/tcpstart"
 )
 
@@ -35,12 +39,17 @@ func Dialer() *net.Dialer {
 	return &net.Dialer{Timeout: 3 * time.Second, KeepAlive: 30 * time.Second}
 }
 
+// pending is a connection opened during initialization, for addr.
+type pending struct {
+	addr  string
+	done  chan struct{} // closed when the handshake is over
+	conn  net.Conn      // nil: failed, or taken
+	taken bool
+}
+
 var early struct {
 	sync.Mutex
-	addr  string
-	done  chan struct{}
-	conn  net.Conn
-	taken bool
+	conns []*pending // a few at most: one per endpoints.Early URL
 }
 
 func init() {
@@ -49,8 +58,10 @@ func init() {
 	if os.Getenv("AWS_LAMBDA_RUNTIME_API") == "" {
 		return
 	}
-	if addr, ok := httpsAddr(os.Getenv("TRULIENCE_API_URL")); ok {
-		start(addr, Config())
+	for _, u := range endpoints.Early(os.LookupEnv) {
+		if addr, ok := httpsAddr(u); ok {
+			start(addr, Config())
+		}
 	}
 }
 
@@ -68,12 +79,13 @@ func httpsAddr(raw string) (string, bool) {
 }
 
 func start(addr string, cfg *tls.Config) {
+	p := &pending{addr: addr, done: make(chan struct{})}
 	early.Lock()
-	early.addr, early.done, early.conn, early.taken = addr, make(chan struct{}), nil, false
-	done := early.done
+	early.conns = slices.DeleteFunc(early.conns, func(old *pending) bool { return old.addr == addr })
+	early.conns = append(early.conns, p)
 	early.Unlock()
 	go func() {
-		defer close(done)
+		defer close(p.done)
 		c, err := handshakeStarted(addr, cfg)
 		if c == nil {
 			d := &tls.Dialer{NetDialer: Dialer(), Config: cfg}
@@ -81,7 +93,7 @@ func start(addr string, cfg *tls.Config) {
 		}
 		if err == nil {
 			early.Lock()
-			early.conn = c
+			p.conn = c
 			early.Unlock()
 		}
 	}()
@@ -125,30 +137,36 @@ func handshakeStarted(addr string, cfg *tls.Config) (net.Conn, error) {
 // was taken already, or ctx ended first. Only the first call can get it.
 func Take(ctx context.Context, addr string) net.Conn {
 	early.Lock()
-	done, match := early.done, early.addr == addr && !early.taken
-	if match {
-		early.taken = true
+	var p *pending
+	for _, c := range early.conns {
+		if c.addr == addr && !c.taken {
+			p = c
+		}
+	}
+	if p != nil {
+		p.taken = true
 	}
 	early.Unlock()
-	if done == nil || !match {
+	if p == nil {
 		return nil
 	}
 	select {
-	case <-done:
+	case <-p.done:
 	case <-ctx.Done():
 		go func() { // nobody will use it
-			<-done
+			<-p.done
 			early.Lock()
 			defer early.Unlock()
-			if early.conn != nil {
-				early.conn.Close()
+			if p.conn != nil {
+				p.conn.Close()
+				p.conn = nil
 			}
 		}()
 		return nil
 	}
 	early.Lock()
 	defer early.Unlock()
-	c := early.conn
-	early.conn = nil
+	c := p.conn
+	p.conn = nil
 	return c
 }

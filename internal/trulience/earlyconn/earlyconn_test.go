@@ -151,3 +151,30 @@ func TestStartedEarlyRefused(t *testing.T) {
 		t.Error("Take returned a connection to an address nothing listens on")
 	}
 }
+
+// TestTakeTwo: connections to two addresses (Trulience and siteverify, with
+// the bot check on) are kept apart; each Take gets its own.
+func TestTakeTwo(t *testing.T) {
+	cfg := Config()
+	cfg.RootCAs = x509.NewCertPool()
+	var addrs []string
+	for range 2 {
+		s := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+		defer s.Close()
+		cfg.RootCAs.AddCert(s.Certificate())
+		addrs = append(addrs, s.Listener.Addr().String())
+	}
+	for _, a := range addrs {
+		start(a, cfg)
+	}
+	for _, a := range addrs {
+		c := Take(context.Background(), a)
+		if c == nil {
+			t.Fatalf("Take(%s) returned no connection", a)
+		}
+		if got := c.RemoteAddr().String(); got != a {
+			t.Errorf("Take(%s) returned a connection to %s", a, got)
+		}
+		c.Close()
+	}
+}

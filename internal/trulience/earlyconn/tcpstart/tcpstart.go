@@ -1,5 +1,5 @@
-// Package tcpstart sends the first packet of a cold start, the TCP SYN to
-// Trulience, at the very start of the program: before package net and the
+// Package tcpstart sends the first packets of a cold start, the TCP SYNs to
+// Trulience (and Cloudflare), at the very start of the program: before package net and the
 // TLS stack are initialized, and before the AWS SDK's packages, whose
 // initialization takes milliseconds that the TCP handshake's round trip now
 // overlaps. Package earlyconn takes the socket (Take) once package net is
@@ -18,8 +18,9 @@
 // certificate for the host name, so a wrong answer costs a dial, never trust.
 //
 // It runs only in a Lambda execution environment (AWS_LAMBDA_RUNTIME_API
-// set), for an https TRULIENCE_API_URL, and only on Linux; elsewhere Take
-// always reports none.
+// set), only on Linux (elsewhere Take always reports none), for the https
+// URLs of endpoints.Early: Trulience's API, and Cloudflare's siteverify when
+// the bot check is on.
 package tcpstart
 
 // target is the host and port of an https URL, and the address as earlyconn

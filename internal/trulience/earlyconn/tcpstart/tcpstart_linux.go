@@ -4,6 +4,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/trulience-token/trulience-token/internal/endpoints"
 )
 
 // Files and limits of the name resolution, variables for the tests.
@@ -14,16 +16,16 @@ var (
 	dnsTimeout = 500 * time.Millisecond
 )
 
-// started is the socket opened during initialization, for addr.
+// started is a socket opened during initialization, for addr.
 type started struct {
 	addr string        // host:port as earlyconn names it
 	done chan struct{} // closed once fd is final
-	fd   int           // -1: none
+	fd   int           // -1: none, or taken
 }
 
 var (
 	mu    sync.Mutex
-	early = started{fd: -1}
+	early []*started // a few at most: one per endpoints.Early URL
 )
 
 func init() {
@@ -32,13 +34,14 @@ func init() {
 	if v, _ := syscall.Getenv("AWS_LAMBDA_RUNTIME_API"); v == "" {
 		return
 	}
-	raw, _ := syscall.Getenv("TRULIENCE_API_URL")
-	Start(raw)
+	for _, u := range endpoints.Early(syscall.Getenv) {
+		Start(u)
+	}
 }
 
 // Start starts the connection to the host of rawURL, an https URL, and
 // reports whether it did (the socket is open, or its name being resolved).
-// It replaces any connection started before and not taken.
+// It replaces a connection started before for the same address and not taken.
 func Start(rawURL string) bool {
 	host, port, addr, ok := target(rawURL)
 	if ok {
@@ -50,22 +53,32 @@ func Start(rawURL string) bool {
 // start opens the socket and starts its connection to host:port: at once for
 // an IPv4 address, after resolving a name in the background otherwise.
 func start(host string, port int, addr string) {
-	done := make(chan struct{})
+	s := &started{addr: addr, done: make(chan struct{}), fd: -1}
 	mu.Lock()
-	if early.fd >= 0 { // started before, done and never taken; one still
-		syscall.Close(early.fd) // being resolved closes its own (see set)
+	for i, old := range early {
+		if old.addr == addr {
+			if old.fd >= 0 { // done and never taken; one still being
+				syscall.Close(old.fd) // resolved closes its own (see set)
+			}
+			early = append(early[:i], early[i+1:]...)
+			break
+		}
 	}
-	early = started{addr: addr, done: done, fd: -1}
+	early = append(early, s)
 	mu.Unlock()
 	set := func(fd int) {
 		mu.Lock()
-		if early.done == done {
-			early.fd = fd
+		current := false
+		for _, e := range early {
+			current = current || e == s
+		}
+		if current {
+			s.fd = fd
 		} else if fd >= 0 {
 			syscall.Close(fd)
 		}
 		mu.Unlock()
-		close(done)
+		close(s.done)
 	}
 	if ip, ok := ipv4(host); ok {
 		set(connect(ip, port))
@@ -85,20 +98,22 @@ func start(host string, port int, addr string) {
 // for addr, it failed, or it was taken already. The caller owns the socket;
 // its connection may still be under way (see WaitConnected).
 func Take(addr string) (fd int, ok bool) {
+	addr = lower(addr)
 	mu.Lock()
-	done := early.done
-	match := done != nil && early.addr == lower(addr)
+	var s *started
+	for _, e := range early {
+		if e.addr == addr {
+			s = e
+		}
+	}
 	mu.Unlock()
-	if !match {
+	if s == nil {
 		return -1, false
 	}
-	<-done
+	<-s.done
 	mu.Lock()
 	defer mu.Unlock()
-	if early.done != done {
-		return -1, false
-	}
-	fd, early.fd, early.done = early.fd, -1, nil
+	fd, s.fd = s.fd, -1
 	return fd, fd >= 0
 }
 

@@ -95,7 +95,19 @@ func coldRows(ctx context.Context, fn, ref, refSecret string, peers *bench.Peers
 			Figure: "  Secrets Manager read (connect, TLS, GetSecretValue), overlapped",
 			Value:  ms(bench.Median(sm)),
 		},
+		firstConnectRow(ctx, fn, max(n, 5)*4),
 	}
+}
+
+// firstConnectRow says how soon after its start the function's process
+// connects to Trulience (outside the RIE; see bench.FirstConnect).
+func firstConnectRow(ctx context.Context, fn string, runs int) bench.Row {
+	fig := fmt.Sprintf("  process start → TCP connect to Trulience, median of %d (outside the RIE)", runs)
+	d, err := bench.FirstConnect(ctx, fn, runs)
+	if err != nil {
+		return bench.Row{Figure: fig, Err: err}
+	}
+	return bench.Row{Figure: fig, Value: ms(d)}
 }
 
 func warmRows(ctx context.Context, fn, ref string, peers *bench.Peers, n int) []bench.Row {

@@ -139,7 +139,9 @@ func (c *bareClient) siteverify(ctx context.Context, tr *http.Transport, n Netwo
 	var out struct {
 		Success bool `json:"success"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || !out.Success {
+	err = json.NewDecoder(resp.Body).Decode(&out)
+	_, _ = io.Copy(io.Discard, resp.Body) // to the end, so the connection is kept
+	if err != nil || !out.Success {
 		return fmt.Errorf("the siteverify stand-in refused the bench's test token (%s)", resp.Status)
 	}
 	return nil

@@ -20,27 +20,38 @@ const TurnstileVerify = "https://challenges.cloudflare.com/turnstile/v0/siteveri
 func Early(getenv func(string) (string, bool)) []string {
 	urls := []string{orDefault(getenv, "TRULIENCE_API_URL", Trulience)}
 	if mode, _ := getenv("BOT_CHECK"); botCheckOn(mode) {
-		urls = append(urls, orDefault(getenv, "TURNSTILE_VERIFY_URL", TurnstileVerify))
+		if u := orDefault(getenv, "TURNSTILE_VERIFY_URL", TurnstileVerify); u != urls[0] {
+			urls = append(urls, u)
+		}
 	}
 	return urls
 }
 
+// orDefault is the variable name, trimmed as package config trims it, or
+// def when that is empty.
 func orDefault(getenv func(string) (string, bool), name, def string) string {
-	if v, _ := getenv(name); v != "" {
-		return v
+	if v, _ := getenv(name); trim(v) != "" {
+		return trim(v)
 	}
 	return def
+}
+
+// trim drops the spaces, tabs and line ends around s (without package strings).
+func trim(s string) string {
+	space := func(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' }
+	for len(s) > 0 && space(s[0]) {
+		s = s[1:]
+	}
+	for len(s) > 0 && space(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 // botCheckOn reports whether mode is monitor or enforce, as package config
 // reads BOT_CHECK (trimmed, case-insensitive), without package strings.
 func botCheckOn(mode string) bool {
-	for len(mode) > 0 && (mode[0] == ' ' || mode[0] == '\t') {
-		mode = mode[1:]
-	}
-	for len(mode) > 0 && (mode[len(mode)-1] == ' ' || mode[len(mode)-1] == '\t') {
-		mode = mode[:len(mode)-1]
-	}
+	mode = trim(mode)
 	b := []byte(mode)
 	for i, c := range b {
 		if c >= 'A' && c <= 'Z' {

@@ -93,7 +93,11 @@ func start(addr string, cfg *tls.Config) {
 		}
 		if err == nil {
 			early.Lock()
-			p.conn = c
+			if slices.Contains(early.conns, p) {
+				p.conn = c
+			} else {
+				c.Close() // replaced by a later start for the same address
+			}
 			early.Unlock()
 		}
 	}()
@@ -114,7 +118,9 @@ func handshakeStarted(addr string, cfg *tls.Config) (net.Conn, error) {
 	deadline, _ := ctx.Deadline()
 	f := os.NewFile(uintptr(fd), "tcp:"+addr)
 	defer f.Close() // FileConn holds its own copy
-	if err := tcpstart.WaitConnected(fd, time.Until(deadline)); err != nil {
+	// At most until the first SYN would be sent again (1 s): a first address
+	// that does not answer is left for the dial, which tries them all.
+	if err := tcpstart.WaitConnected(fd, min(time.Until(deadline), time.Second)); err != nil {
 		return nil, err
 	}
 	tc, err := net.FileConn(f)

@@ -38,11 +38,11 @@ func query(id uint16, name string) ([]byte, bool) {
 	return append(q, 0, 0, typeA, 0, classIN), true
 }
 
-// answerA is the first IN A record of msg, the answer to query id; ok is
-// false for anything else: another id, not a response, an error code, a
-// truncated answer (the full one would need TCP), no A record, or a
-// malformed message.
-func answerA(msg []byte, id uint16) (ip [4]byte, ok bool) {
+// answerA is the first IN A record of msg, the answer to query id for name;
+// ok is false for anything else: another id, not a response, an error code,
+// a truncated answer (the full one would need TCP), a question other than
+// name's A record, no A record, or a malformed message.
+func answerA(msg []byte, id uint16, name string) (ip [4]byte, ok bool) {
 	if len(msg) < 12 || uint16(msg[0])<<8|uint16(msg[1]) != id {
 		return ip, false
 	}
@@ -53,13 +53,14 @@ func answerA(msg []byte, id uint16) (ip [4]byte, ok bool) {
 	}
 	qd := int(msg[4])<<8 | int(msg[5])
 	an := int(msg[6])<<8 | int(msg[7])
-	off := 12
-	for range qd {
-		if off = skipName(msg, off); off < 0 || off+4 > len(msg) {
-			return ip, false
-		}
-		off += 4 // type, class
+	if qd != 1 {
+		return ip, false
 	}
+	off, same := questionIs(msg, 12, name)
+	if !same || off+4 > len(msg) || msg[off] != 0 || msg[off+1] != typeA || msg[off+2] != 0 || msg[off+3] != classIN {
+		return ip, false
+	}
+	off += 4
 	for range an {
 		if off = skipName(msg, off); off < 0 || off+10 > len(msg) {
 			return ip, false
@@ -78,6 +79,31 @@ func answerA(msg []byte, id uint16) (ip [4]byte, ok bool) {
 		off += n
 	}
 	return ip, false
+}
+
+// questionIs reports whether the uncompressed name at off is name (case
+// insensitive, a trailing dot ignored), and the offset just past it.
+func questionIs(msg []byte, off int, name string) (int, bool) {
+	name = lower(name)
+	if name != "" && name[len(name)-1] == '.' {
+		name = name[:len(name)-1]
+	}
+	var got []byte
+	for off < len(msg) {
+		n := int(msg[off])
+		if n == 0 {
+			return off + 1, string(got) == name
+		}
+		if n&0xc0 != 0 || off+1+n > len(msg) {
+			return -1, false
+		}
+		if len(got) > 0 {
+			got = append(got, '.')
+		}
+		got = append(got, lower(string(msg[off+1:off+1+n]))...)
+		off += 1 + n
+	}
+	return -1, false
 }
 
 // skipName returns the offset just past the name at off, -1 if malformed.
@@ -133,15 +159,24 @@ func nameserver(conf []byte) (ns [4]byte, ndots int, ok bool) {
 // inHosts reports whether a hosts file names host: package net would answer
 // from there, so the name is left to it.
 func inHosts(hosts []byte, host string) bool {
+	host = trimDot(lower(host))
 	for _, line := range lines(hosts) {
 		f := fields(line)
 		for _, name := range f[min(1, len(f)):] {
-			if lower(name) == host || lower(name) == host+"." {
+			if trimDot(lower(name)) == host {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// trimDot drops a trailing dot: "trulience.com." and "trulience.com" are one name.
+func trimDot(name string) string {
+	if name != "" && name[len(name)-1] == '.' {
+		return name[:len(name)-1]
+	}
+	return name
 }
 
 // lines splits b at newlines, dropping comments (# or ;).

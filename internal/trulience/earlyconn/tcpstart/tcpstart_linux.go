@@ -134,10 +134,15 @@ func connect(ip [4]byte, port int) int {
 // WaitConnected waits until the connection of socket fd is established or
 // failed, for at most timeout, and returns its outcome.
 func WaitConnected(fd int, timeout time.Duration) error {
+	var w syscall.FdSet
+	wordBits := 1024 / len(w.Bits) // FD_SETSIZE bits: 16 words of 64 or 32 of 32
+	if fd < 0 || fd >= 1024 {
+		return syscall.EINVAL // select cannot wait for it; the caller dials
+	}
 	deadline := time.Now().Add(timeout)
 	for {
-		var w syscall.FdSet
-		w.Bits[fd/64] |= 1 << (uint(fd) % 64)
+		w = syscall.FdSet{}
+		w.Bits[fd/wordBits] |= 1 << (uint(fd) % uint(wordBits))
 		left := time.Until(deadline)
 		if left <= 0 {
 			return syscall.ETIMEDOUT
@@ -168,8 +173,8 @@ func WaitConnected(fd int, timeout time.Duration) error {
 // of resolv.conf, when nothing says package net would resolve it otherwise.
 func resolve(host string) ([4]byte, bool) {
 	var none [4]byte
-	if hosts, _ := readFile(hostsFile); inHosts(hosts, host) {
-		return none, false
+	if hosts, err := readFile(hostsFile); (err != nil && err != syscall.ENOENT) || inHosts(hosts, host) {
+		return none, false // named there, or perhaps in the part not read
 	}
 	conf, err := readFile(resolvConf)
 	if err != nil {
@@ -179,13 +184,10 @@ func resolve(host string) ([4]byte, bool) {
 	if !ok || dots(host) < ndots {
 		return none, false
 	}
-	var idb [2]byte
-	if r, err := readFile("/dev/urandom", len(idb)); err != nil || len(r) != len(idb) {
+	id, ok := randomID()
+	if !ok {
 		return none, false
-	} else {
-		copy(idb[:], r)
 	}
-	id := uint16(idb[0])<<8 | uint16(idb[1])
 	q, ok := query(id, host)
 	if !ok {
 		return none, false
@@ -195,9 +197,7 @@ func resolve(host string) ([4]byte, bool) {
 		return none, false
 	}
 	defer syscall.Close(fd)
-	tv := syscall.NsecToTimeval(dnsTimeout.Nanoseconds())
-	if syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &tv) != nil ||
-		syscall.Connect(fd, &syscall.SockaddrInet4{Port: dnsPort, Addr: ns}) != nil {
+	if syscall.Connect(fd, &syscall.SockaddrInet4{Port: dnsPort, Addr: ns}) != nil {
 		return none, false
 	}
 	if _, err := syscall.Write(fd, q); err != nil {
@@ -205,7 +205,15 @@ func resolve(host string) ([4]byte, bool) {
 	}
 	buf := make([]byte, 1232)
 	deadline := time.Now().Add(dnsTimeout)
-	for time.Now().Before(deadline) {
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return none, false
+		}
+		tv := syscall.NsecToTimeval(left.Nanoseconds())
+		if syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &tv) != nil {
+			return none, false
+		}
 		n, err := syscall.Read(fd, buf)
 		if err == syscall.EINTR {
 			continue
@@ -215,30 +223,27 @@ func resolve(host string) ([4]byte, bool) {
 		}
 		// A connected UDP socket only receives from the name server; an
 		// answer to another query (another id) is skipped.
-		if ip, ok := answerA(buf[:n], id); ok {
+		if ip, ok := answerA(buf[:n], id, host); ok {
 			return ip, true
 		}
 		if n >= 2 && uint16(buf[0])<<8|uint16(buf[1]) == id {
 			return none, false // the answer, without an address
 		}
 	}
-	return none, false
 }
 
-// readFile reads up to limit bytes of a small file (64 KiB when no limit).
-func readFile(path string, limit ...int) ([]byte, error) {
+// readFile reads a small file whole; a file over 64 KiB is an error, not
+// cut short.
+func readFile(path string) ([]byte, error) {
 	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer syscall.Close(fd)
-	max := 64 << 10
-	if len(limit) > 0 {
-		max = limit[0]
-	}
-	buf := make([]byte, max)
+	const max = 64 << 10
+	buf := make([]byte, max+1) // one byte more tells a file that does not fit
 	n := 0
-	for n < max {
+	for n < len(buf) {
 		m, err := syscall.Read(fd, buf[n:])
 		if err == syscall.EINTR {
 			continue
@@ -247,9 +252,23 @@ func readFile(path string, limit ...int) ([]byte, error) {
 			return nil, err
 		}
 		if m == 0 {
-			break
+			return buf[:n], nil
 		}
 		n += m
 	}
-	return buf[:n], nil
+	return nil, syscall.EFBIG
+}
+
+// randomID is a random DNS query id, from the kernel's generator.
+func randomID() (uint16, bool) {
+	fd, err := syscall.Open("/dev/urandom", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, false
+	}
+	defer syscall.Close(fd)
+	var b [2]byte
+	if n, err := syscall.Read(fd, b[:]); err != nil || n != len(b) {
+		return 0, false
+	}
+	return uint16(b[0])<<8 | uint16(b[1]), true
 }

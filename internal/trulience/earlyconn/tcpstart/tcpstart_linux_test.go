@@ -202,3 +202,13 @@ func waitCount(t *testing.T, n *atomic.Int32, want int32) {
 	}
 	t.Errorf("%d connections accepted, want %d", n.Load(), want)
 }
+
+// TestWaitConnectedOutOfRange: select(2) cannot wait for a descriptor past
+// FD_SETSIZE; WaitConnected says so instead of writing past its set.
+func TestWaitConnectedOutOfRange(t *testing.T) {
+	for _, fd := range []int{-1, 1024, 5000} {
+		if err := WaitConnected(fd, time.Millisecond); err != syscall.EINVAL {
+			t.Errorf("WaitConnected(%d) = %v, want EINVAL", fd, err)
+		}
+	}
+}

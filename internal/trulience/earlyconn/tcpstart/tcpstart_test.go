@@ -91,7 +91,7 @@ func TestAnswerA(t *testing.T) {
 	q, _ := query(7, "api.trulience.com")
 	cname := record(5, 3, 'w', 'w', 'w', 0xc0, 12)
 	a := record(1, 203, 0, 113, 9)
-	ip, ok := answerA(answer(q, 0x8180, cname, a), 7)
+	ip, ok := answerA(answer(q, 0x8180, cname, a), 7, "API.trulience.com.")
 	if !ok || ip != [4]byte{203, 0, 113, 9} {
 		t.Errorf("answerA after a CNAME = %v, %v; want 203.0.113.9", ip, ok)
 	}
@@ -104,12 +104,15 @@ func TestAnswerA(t *testing.T) {
 		"AAAA only":      answer(q, 0x8180, record(28, make([]byte, 16)...)),
 		"cut short":      answer(q, 0x8180, a)[:len(answer(q, 0x8180, a))-2],
 		"header only":    q[:12],
+		"another name":   answer(func() []byte { q, _ := query(7, "api.trulience.org"); return q }(), 0x8180, a),
+		"AAAA question":  answer(append(append([]byte(nil), q[:len(q)-4]...), 0, 28, 0, 1), 0x8180, a),
+		"two questions":  func() []byte { m := answer(q, 0x8180, a); m[5] = 2; return m }(),
 	} {
 		id := uint16(7)
 		if name == "another id" {
 			id = 8
 		}
-		if ip, ok := answerA(msg, id); ok {
+		if ip, ok := answerA(msg, id, "api.trulience.com"); ok {
 			t.Errorf("%s: answerA = %v, want none", name, ip)
 		}
 	}
@@ -130,8 +133,8 @@ func TestNameserver(t *testing.T) {
 }
 
 func TestInHosts(t *testing.T) {
-	hosts := []byte("127.0.0.1 localhost\n10.1.2.3\tapi.trulience.com alias # pinned\n# 10.9.9.9 commented.example\n")
-	for host, want := range map[string]bool{"api.trulience.com": true, "alias": true, "localhost": true, "commented.example": false, "trulience.com": false, "127.0.0.1": false} {
+	hosts := []byte("127.0.0.1 localhost\n10.1.2.3\tapi.trulience.com alias # pinned\n# 10.9.9.9 commented.example\n10.4.4.4 rooted.example.\n")
+	for host, want := range map[string]bool{"api.trulience.com": true, "API.trulience.com.": true, "alias": true, "localhost": true, "commented.example": false, "trulience.com": false, "127.0.0.1": false, "rooted.example": true} {
 		if got := inHosts(hosts, host); got != want {
 			t.Errorf("inHosts(%q) = %v, want %v", host, got, want)
 		}
@@ -144,7 +147,7 @@ func FuzzAnswerA(f *testing.F) {
 	f.Add(answer(q, 0x8180, record(5, 0xc0, 12), record(1, 1, 2, 3, 4)))
 	f.Add([]byte{0, 7, 0x81, 0x80, 0xff, 0xff, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, msg []byte) {
-		answerA(msg, 7) // must not panic
+		answerA(msg, 7, "api.trulience.com") // must not panic
 		nameserver(msg)
 		inHosts(msg, "api.trulience.com")
 	})

@@ -14,9 +14,7 @@ const (
 // needed), recursion desired; ok is false for a name that is not a valid
 // DNS name.
 func query(id uint16, name string) ([]byte, bool) {
-	if name != "" && name[len(name)-1] == '.' {
-		name = name[:len(name)-1]
-	}
+	name = trimDot(name)
 	if name == "" || len(name) > 253 {
 		return nil, false
 	}
@@ -84,10 +82,7 @@ func answerA(msg []byte, id uint16, name string) (ip [4]byte, ok bool) {
 // questionIs reports whether the uncompressed name at off is name (case
 // insensitive, a trailing dot ignored), and the offset just past it.
 func questionIs(msg []byte, off int, name string) (int, bool) {
-	name = lower(name)
-	if name != "" && name[len(name)-1] == '.' {
-		name = name[:len(name)-1]
-	}
+	name = trimDot(lower(name))
 	var got []byte
 	for off < len(msg) {
 		n := int(msg[off])

@@ -21,25 +21,14 @@ default_stack_name() {
 	printf '%s\n' "${name:-trulience-token}"
 }
 
-# stack_output STACK KEY [AWS ARGS...] prints the stack's output KEY, or
-# nothing when the stack has no such output; it fails when the stack cannot
-# be read.
-stack_output() {
-	local stack=$1 key=$2 value
-	shift 2
+# stack_value STACK Output|Parameter KEY [AWS ARGS...] prints the stack's
+# output KEY, or the value it was deployed with for parameter KEY; nothing
+# when there is no such key. It fails when the stack cannot be read.
+stack_value() {
+	local stack=$1 kind=$2 key=$3 value
+	shift 3
 	value=$(aws "$@" cloudformation describe-stacks --stack-name "$stack" \
-		--query "Stacks[0].Outputs[?OutputKey=='$key'].OutputValue" --output text) || return 1
-	[[ $value == None ]] && value=""
-	printf '%s\n' "$value"
-}
-
-# stack_parameter STACK KEY [AWS ARGS...] prints the value the stack was
-# deployed with for parameter KEY, or nothing.
-stack_parameter() {
-	local stack=$1 key=$2 value
-	shift 2
-	value=$(aws "$@" cloudformation describe-stacks --stack-name "$stack" \
-		--query "Stacks[0].Parameters[?ParameterKey=='$key'].ParameterValue" --output text) || return 1
+		--query "Stacks[0].${kind}s[?${kind}Key=='$key'].${kind}Value" --output text) || return 1
 	[[ $value == None ]] && value=""
 	printf '%s\n' "$value"
 }
@@ -77,7 +66,7 @@ find_function() {
 	done
 	command -v aws >/dev/null || die "the AWS CLI (aws) is not installed"
 	stack_name=${stack_name:-$(default_stack_name)}
-	function_name=$(stack_output "$stack_name" FunctionName ${aws_args[@]+"${aws_args[@]}"}) ||
+	function_name=$(stack_value "$stack_name" Output FunctionName ${aws_args[@]+"${aws_args[@]}"}) ||
 		die "cannot read the outputs of stack $stack_name (deployed? right --region/--profile?)"
 	[[ -n $function_name ]] || die "stack $stack_name has no FunctionName output"
 }

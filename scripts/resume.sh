@@ -33,7 +33,7 @@ die() {
 }
 
 find_function "$@"
-reserved=$(stack_parameter "$stack_name" ReservedConcurrency ${aws_args[@]+"${aws_args[@]}"}) ||
+reserved=$(stack_value "$stack_name" Parameter ReservedConcurrency ${aws_args[@]+"${aws_args[@]}"}) ||
 	die "cannot read the parameters of stack $stack_name"
 
 if [[ -n $reserved && $reserved != 0 ]]; then

@@ -139,7 +139,6 @@ func printComparison(nw bench.Network, impls []bench.Impl, res []bench.Profile, 
 				"  what the proxies, TLS's CPU and this machine add by themselves; warm: token requests on that kept-alive connection%s\n",
 				ratio(floor.cold, l.Limit()), of, warm)
 		}
-
 	}
 }
 

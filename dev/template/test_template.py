@@ -26,6 +26,8 @@ from samtranslator.yaml_helper import yaml_parse
 
 # The translator warns about usage metrics it would publish to CloudWatch; we publish none.
 logging.getLogger("samtranslator.metrics").setLevel(logging.ERROR)
+# Offline, the translator has no feature toggle config and warns once per gradual deployment preference.
+logging.getLogger("samtranslator.feature_toggle.feature_toggle").setLevel(logging.ERROR)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TEMPLATE = os.path.join(ROOT, "template.yaml")
@@ -117,7 +119,11 @@ class Stack:
                 continue
             self.resources[name] = res
         self.resources = {name: self.resolve(res) for name, res in self.resources.items()}
-        self.outputs = {name: self.resolve(out["Value"]) for name, out in self.cfn.get("Outputs", {}).items()}
+        self.outputs = {
+            name: self.resolve(out["Value"])
+            for name, out in self.cfn.get("Outputs", {}).items()
+            if "Condition" not in out or self._condition(out["Condition"])
+        }
 
     def _condition(self, name):
         if name not in self.conditions:
@@ -178,6 +184,9 @@ class Stack:
             if key == "Fn::If":
                 cond, yes, no = value
                 return self.resolve(yes if self._condition(cond) else no)
+            if key == "Fn::FindInMap":
+                table, first, second = (self.resolve(x) for x in value)
+                return self.cfn["Mappings"][table][first][second]
             if key == "Fn::Split":
                 sep, text = value
                 text = self.resolve(text)
@@ -603,7 +612,8 @@ class HttpApi(unittest.TestCase):
         integration = body["paths"]["/token"]["post"]["x-amazon-apigateway-integration"]
         self.assertEqual(integration["type"], "aws_proxy")
         self.assertEqual(integration["payloadFormatVersion"], "2.0")
-        self.assertIn("${TokenFunction.Arn}", json.dumps(integration["uri"]))
+        # The API invokes the alias, never $LATEST: releases go through it.
+        self.assertIn("${TokenFunctionAliaslive}", json.dumps(integration["uri"]))
 
     def test_cors_follows_the_origins_parameter(self):
         cases = {
@@ -704,9 +714,9 @@ class SignedIn(unittest.TestCase):
                 integration = post["x-amazon-apigateway-integration"]
                 self.assertEqual(integration["type"], "aws_proxy")
                 self.assertEqual(integration["payloadFormatVersion"], "2.0")
-                self.assertIn("${TokenFunction.Arn}", json.dumps(integration["uri"]))
+                self.assertIn("${TokenFunctionAliaslive}", json.dumps(integration["uri"]))
                 (perm,) = s.of_type("AWS::Lambda::Permission").values()
-                self.assertEqual(perm["Properties"]["FunctionName"], {"Ref": "TokenFunction"})
+                self.assertEqual(perm["Properties"]["FunctionName"], {"Ref": "TokenFunctionAliaslive"})
                 self.assertTrue(perm["Properties"]["SourceArn"].endswith("/POST/token"))
 
     def test_several_audiences(self):
@@ -791,7 +801,8 @@ class ScriptsStandIn(unittest.TestCase):
         with open(os.path.join(ROOT, "dev", "scripttest", "testdata", "stack.json"), encoding="utf-8") as f:
             standin = json.load(f)
         sam = load_sam()
-        self.assertEqual(set(standin["Outputs"]), set(sam["Outputs"]))
+        always = {name for name, out in sam["Outputs"].items() if "Condition" not in out}
+        self.assertEqual(set(standin["Outputs"]), always)
         for name in ["AllowedOrigins", "ReservedConcurrency"]:
             self.assertIn(name, sam["Parameters"])
             self.assertIn(name, standin["Parameters"])
@@ -892,7 +903,19 @@ class Layout(unittest.TestCase):
         sections = re.findall(r"^([A-Z][A-Za-z]+):", text, re.M)
         self.assertEqual(
             sections,
-            ["AWSTemplateFormatVersion", "Transform", "Description", "Parameters", "Rules", "Conditions", "Globals", "Resources", "Outputs"],
+            [
+                "AWSTemplateFormatVersion",
+                "Transform",
+                "Description",
+                "Metadata",
+                "Parameters",
+                "Rules",
+                "Mappings",
+                "Conditions",
+                "Globals",
+                "Resources",
+                "Outputs",
+            ],
         )
         resources = list(load_sam()["Resources"])
         self.assertEqual(resources[:3], ["TokenFunction", "TokenApi", "TokenFunctionRole"])

@@ -471,6 +471,23 @@ class Alarms(unittest.TestCase):
         self.assertEqual(a["AlarmActions"], [TOPIC_ARN])
 
 
+    def test_limits_unavailable_alarm_only_with_limits_and_a_recipient(self):
+        self.assertNotIn("LimitsUnavailableAlarm", stack(AlarmEmail=EMAIL).resources)
+        self.assertNotIn("LimitsUnavailableAlarm", stack(ClientTokenLimit="5/10m").resources)
+        for limits in [dict(ClientTokenLimit="5/10m"), dict(DailyTokenLimit="1000", LimitsFailMode="closed")]:
+            with self.subTest(limits):
+                s = stack(AlarmTopicArn=TOPIC_ARN, MetricsNamespace="Shop/Avatar", **limits)
+                a = alarm_for(s, "LimitsUnavailable")
+                self.assertEqual(a["Namespace"], "Shop/Avatar")
+                self.assertNotIn("Dimensions", a, "the function emits this metric without dimensions")
+                self.assertEqual((a["Statistic"], a["Period"], a["Threshold"]), ("Sum", 60, 1))
+                # M of N: one slow read does not page anyone.
+                self.assertEqual((a["DatapointsToAlarm"], a["EvaluationPeriods"]), (3, 5))
+                self.assertIn("LimitsFailMode", a["AlarmDescription"])
+                self.assertIn("docs/operations-limits.md", a["AlarmDescription"])
+                self.assertEqual(a["AlarmActions"], [TOPIC_ARN])
+
+
 class Dashboard(unittest.TestCase):
     """One dashboard, always, whose body is valid JSON once Fn::Sub has run."""
 
@@ -499,7 +516,7 @@ class Dashboard(unittest.TestCase):
         for w in body["widgets"]:
             self.assertEqual(w["properties"]["region"], REGION)
         metrics = json.dumps(body)
-        for name in ["TokensIssued", "UpstreamLatency", "UpstreamErrors", "BotCheckFailed", "LimitExceeded"]:
+        for name in ["TokensIssued", "UpstreamLatency", "UpstreamErrors", "BotCheckFailed", "LimitExceeded", "LimitsUnavailable"]:
             self.assertIn(f'["Shop/Avatar", "{name}"', metrics)
         self.assertNotIn("TrulienceToken", metrics)
         (refused,) = [w for w in body["widgets"] if w["properties"]["title"] == "Refusals by reason"]

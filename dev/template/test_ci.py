@@ -52,9 +52,19 @@ SHARED_RESOURCES = {
     "arn:${AWS::Partition}:apigateway:${AWS::Region}::/apis",
     "arn:${AWS::Partition}:apigateway:${AWS::Region}::/apis/*",
     "arn:${AWS::Partition}:apigateway:${AWS::Region}::/tags/*",
+    # AWS's predefined CodeDeploy configurations for Lambda (read only)
+    "arn:${AWS::Partition}:codedeploy:${AWS::Region}:${AWS::AccountId}:deploymentconfig:CodeDeployDefault.Lambda*",
+    # the custom domain and its hosted zone: role parameters naming the stack's own
+    "arn:${AWS::Partition}:apigateway:${AWS::Region}::/domainnames",
+    "arn:${AWS::Partition}:apigateway:${AWS::Region}::/domainnames/${DomainName}",
+    "arn:${AWS::Partition}:apigateway:${AWS::Region}::/domainnames/${DomainName}/*",
+    "arn:${AWS::Partition}:route53:::hostedzone/${HostedZoneId}",
+    # Route 53 change IDs are random; GetChange only reads a change's status
+    "arn:${AWS::Partition}:route53:::change/*",
 }
 # The only actions allowed on Resource "*": none has resource-level permissions.
 STAR_RESOURCE_ACTIONS = {
+    "secretsmanager:GetRandomPassword",
     "cloudformation:ValidateTemplate",
     "logs:CreateLogDelivery",
     "logs:GetLogDelivery",
@@ -254,7 +264,12 @@ class DeployRoleTest(unittest.TestCase):
                  if r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy")]
         self.assertTrue(docs, "the role has no permissions policy")
         for doc in docs:
-            yield from doc["Statement"]
+            for st in doc["Statement"]:
+                # A statement for an optional feature: Fn::If [cond, statement, AWS::NoValue].
+                if "Fn::If" in st:
+                    _, st, no = st["Fn::If"]
+                    self.assertEqual(no, {"Ref": "AWS::NoValue"})
+                yield st
 
     def test_no_wildcard_actions(self):
         for st in self.statements():
@@ -286,10 +301,13 @@ class DeployRoleTest(unittest.TestCase):
             if st["Effect"] == "Allow":
                 self.assertFalse(set(as_list(st["Action"])) & SECRET_READING_ACTIONS, st.get("Sid"))
 
-    def test_pass_role_only_to_lambda(self):
+    def test_pass_role_only_to_lambda_and_codedeploy(self):
         for st in self.statements():
             if "iam:PassRole" in as_list(st["Action"]):
-                self.assertEqual(st["Condition"]["StringEquals"]["iam:PassedToService"], "lambda.amazonaws.com")
+                self.assertEqual(
+                    as_list(st["Condition"]["StringEquals"]["iam:PassedToService"]),
+                    ["lambda.amazonaws.com", "codedeploy.amazonaws.com"],
+                )
 
     def test_role_cannot_edit_itself(self):
         # The role manages roles named <stack>-*; its own name must not be one.

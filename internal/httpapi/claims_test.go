@@ -183,6 +183,12 @@ func TestLifetimeCap(t *testing.T) {
 		{"", `{"expire_at":3600}`, 200, 3600},
 		{"3600", `{"expire_at":3600}`, 200, 3600},
 		{"60", `{"expire_at":61}`, 400, 0},
+		// A cap below Trulience's default of 120 s is sent as expire_at.
+		{"60", `{}`, 200, 60},
+		{"90", `{}`, 200, 90},
+		{"119", `{}`, 200, 119},
+		{"120", `{}`, 200, 0},
+		{"90", `{"expire_at":60}`, 200, 60},
 	}
 	for _, c := range cases {
 		m := &fakeMinter{}

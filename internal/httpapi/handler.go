@@ -168,7 +168,8 @@ func (h *Handler) serve(ctx context.Context, req request) (*response, outcome) {
 	if p := h.checkAvatarClaim(req.claims, avatar); p != nil {
 		return fail(p, out)
 	}
-	if p := h.checkLifetime(body.expireAt); p != nil {
+	expireAt, p := h.checkLifetime(body.expireAt)
+	if p != nil {
 		return fail(p, out)
 	}
 
@@ -188,7 +189,7 @@ func (h *Handler) serve(ctx context.Context, req request) (*response, outcome) {
 		}
 	}
 	mintStart := time.Now()
-	tok, err := h.mint.Mint(ctx, trulience.Request{AvatarID: avatar, ExpireAt: body.expireAt, Origin: origin})
+	tok, err := h.mint.Mint(ctx, trulience.Request{AvatarID: avatar, ExpireAt: expireAt, Origin: origin})
 	out.upstreamLatency = time.Since(mintStart)
 	if err != nil {
 		release(verdicts)

@@ -184,7 +184,7 @@ func (h *Handler) serve(ctx context.Context, req request) (*response, outcome) {
 			out.guardLog = append(out.guardLog, vd.Log...)
 		}
 		if p := refusal(verdicts); p != nil {
-			release(verdicts)
+			undo(verdicts)
 			return fail(p, out)
 		}
 	}

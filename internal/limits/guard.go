@@ -157,7 +157,12 @@ func (g *Guard) Check(request context.Context, v httpapi.Visitor) httpapi.Verdic
 	// other could not answer.
 	visitorFull := visitor.on && visitor.err == nil && !visitor.taken
 	dayFull := day.on && day.err == nil && !day.taken
-	vd := httpapi.Verdict{}
+	// Whatever the outcome, a refusal by any guard (a bot check that says
+	// no, this guard's own limits) gives back everything this check took:
+	// a request refused before Trulience is called counts for nothing, so
+	// bots that never pass the bot check cannot use up a visitor's window
+	// or the day.
+	vd := httpapi.Verdict{Undo: g.giveBack(request, visitor, day)}
 	switch {
 	case visitorFull && dayFull:
 		vd.Refuse = exceeded(later(visitor.end, day.end).Sub(now))
@@ -165,26 +170,22 @@ func (g *Guard) Check(request context.Context, v httpapi.Visitor) httpapi.Verdic
 	case visitorFull:
 		vd.Refuse = exceeded(visitor.end.Sub(now))
 		vd.Log = []slog.Attr{slog.String("limits", "exceeded"), slog.String("limit", "client")}
-		vd.Release = g.giveBack(request, day)
 	case dayFull:
 		vd.Refuse = exceeded(day.end.Sub(now))
 		vd.Log = []slog.Attr{slog.String("limits", "exceeded"), slog.String("limit", "daily")}
-		vd.Release = g.giveBack(request, visitor)
 	case visitor.err != nil || day.err != nil:
 		vd.Log = []slog.Attr{slog.String("limits", "unavailable"), slog.String("limits_error", errText(ctx, firstErr(visitor.err, day.err)))}
 		if !g.settings.FailOpen {
 			vd.Refuse = ProblemUnavailable
-			vd.Release = g.giveBack(request, visitor, day)
 			break
 		}
 		httpapi.Note(ctx, UnavailableMetric)
 		vd.Release = g.giveBack(request, day)
 	default:
 		vd.Log = []slog.Attr{slog.String("limits", "ok")}
-		// A request refused after this point (by another guard, or by
-		// Trulience) gives back its daily count, which counts tokens
-		// issued, but not the visitor's: the visitor's window also bounds
-		// how often one visitor can make Trulience refuse.
+		// A request Trulience refuses gives back its daily count, which
+		// counts tokens issued, but not the visitor's: the visitor's window
+		// also bounds how often one visitor can make Trulience refuse.
 		vd.Release = g.giveBack(request, day)
 	}
 	return vd

@@ -94,9 +94,10 @@ func hashKey(perDeployment, table string) []byte {
 
 // VisitorHash is how the visitor appears in the table: the keyed hash of
 // the signed-in user's sub when the request carries verified JWT claims,
-// else of the source address. Neither is stored raw.
+// else of the source address (an IPv6 address's /64: see addressKey).
+// Neither is stored raw.
 func (g *Guard) VisitorHash(v httpapi.Visitor) string {
-	id := "ip:" + v.SourceIP
+	id := "ip:" + addressKey(v.SourceIP)
 	if sub := v.Subject(); sub != "" {
 		id = "sub:" + sub
 	}

@@ -32,16 +32,22 @@ func (h *Handler) checkAvatarClaim(claims map[string]string, avatar string) *Pro
 	return nil
 }
 
-// ClaimAvatars reads the avatar IDs a claim value lists, in whichever form
-// it arrives: one ID ("42"), comma-separated ("42,43" or "42, 43"), a JSON
-// array of strings or numbers (`["42","43"]`, `[42,43]`, as an issuer that
-// can put only strings in a token writes it), or API Gateway's rendering
-// of an array claim (`[42 43]`: bracketed, space-separated). Items that are
-// not avatar IDs are dropped: they can match no avatar.
+// ClaimAvatars reads the avatar IDs a claim value lists. It takes exactly
+// three forms, each read on its own, never mixed:
+//   - a JSON array of strings or numbers (`["42","43"]`, `[42,43]`: a
+//     string claim holding JSON): each item taken whole;
+//   - API Gateway's rendering of an array claim, bracketed and separated by
+//     single spaces (`[42 43]`);
+//   - a plain string: one ID, or IDs separated by commas ("42,43";
+//     spaces around an ID are ignored).
+//
+// An item that is not a bare avatar ID ("x,42", "x 42", "") grants
+// nothing. API Gateway renders ["x 42"] and ["x", "42"] alike, so in its
+// bracketed form "x 42" reads as two items; nothing else is split.
 func ClaimAvatars(v string) []string {
-	v = strings.TrimSpace(v)
 	var items []string
-	if strings.HasPrefix(v, "[") && strings.HasSuffix(v, "]") {
+	switch {
+	case strings.HasPrefix(v, "[") && strings.HasSuffix(v, "]"):
 		var arr []json.RawMessage
 		if json.Unmarshal([]byte(v), &arr) == nil {
 			for _, raw := range arr {
@@ -52,14 +58,16 @@ func ClaimAvatars(v string) []string {
 				items = append(items, s)
 			}
 		} else {
-			items = strings.FieldsFunc(v[1:len(v)-1], func(r rune) bool { return r == ' ' || r == ',' })
+			items = strings.Split(v[1:len(v)-1], " ")
 		}
-	} else {
-		items = strings.Split(v, ",")
+	default:
+		for s := range strings.SplitSeq(v, ",") {
+			items = append(items, strings.TrimSpace(s))
+		}
 	}
-	out := items[:0]
+	var out []string
 	for _, s := range items {
-		if s = strings.TrimSpace(s); config.ValidAvatarID(s) && !slices.Contains(out, s) {
+		if config.ValidAvatarID(s) && !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}

@@ -54,6 +54,19 @@ func TestClaimAvatars(t *testing.T) {
 		"*":                                           {},
 		"4386676996480451678x":                        {},
 		`"` + avatarA + `"`:                           {},
+		// Items are taken whole: what is not a bare ID grants nothing.
+		`["x,` + avatarA + `"]`:               {},
+		`["x ` + avatarA + `"]`:               {},
+		`[" ` + avatarA + `"]`:                {},
+		`["` + avatarA + `,` + avatarB + `"]`: {},
+		`[x,` + avatarA + `]`:                 {}, // API Gateway's form is split on spaces only
+		`[x,` + avatarA + ` ` + avatarB + `]`: {avatarB},
+		`[` + avatarA + `,` + avatarB + `]`:   {avatarA, avatarB}, // a JSON array of numbers
+		`[` + avatarA + `  ` + avatarB + `]`:  {avatarA, avatarB},
+		avatarA + " " + avatarB:               {}, // a plain string is split on commas only
+		"x " + avatarA + "," + avatarB:        {avatarB},
+		"[" + avatarA + "," + avatarB:         {avatarB}, // no closing bracket: a plain string
+		`[[` + avatarA + `]]`:                 {},
 	}
 	for in, want := range cases {
 		if got := ClaimAvatars(in); !slices.Equal(got, want) && !(len(got) == 0 && len(want) == 0) {

@@ -26,8 +26,10 @@ func exceeded(wait time.Duration) *httpapi.Problem {
 	return &httpapi.Problem{Status: http.StatusTooManyRequests, Code: "limit_exceeded", Message: "Too many tokens were requested. Try again later.", RetryAfter: wait}
 }
 
-// UnavailableMetric is the count noted in the request's metrics when the
-// counts could not be read and the request was served anyway (fail open).
+// UnavailableMetric is the count noted in the request's metrics, once,
+// when the counts could not be read in time, whether the request was then
+// served uncounted (fail open) or refused (fail closed): an alarm on it
+// sees the limits switch off in either mode.
 const UnavailableMetric = "LimitsUnavailable"
 
 // Guard is the httpapi.Guard that takes one token from the visitor's
@@ -176,11 +178,11 @@ func (g *Guard) Check(request context.Context, v httpapi.Visitor) httpapi.Verdic
 		vd.Log = []slog.Attr{slog.String("limits", "exceeded"), slog.String("limit", "daily")}
 	case visitor.err != nil || day.err != nil:
 		vd.Log = []slog.Attr{slog.String("limits", "unavailable"), slog.String("limits_error", errText(ctx, firstErr(visitor.err, day.err)))}
+		httpapi.Note(ctx, UnavailableMetric)
 		if !g.settings.FailOpen {
 			vd.Refuse = ProblemUnavailable
 			break
 		}
-		httpapi.Note(ctx, UnavailableMetric)
 		vd.Release = g.giveBack(request, day)
 	default:
 		vd.Log = []slog.Attr{slog.String("limits", "ok")}

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -10,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/trulience-token/trulience-token/internal/config"
+	"github.com/trulience-token/trulience-token/internal/idhash"
 )
 
 // problemAvatarClaim refuses an avatar the signed-in user's avatar claim
@@ -74,23 +77,43 @@ func ClaimAvatars(v string) []string {
 	return out
 }
 
-// subHashLen is how many hex digits of SHA-256(sub) the log keeps: enough
-// to tell users apart and to find a known user's requests, not the sub.
+// subHashLen is how many hex digits of the keyed hash of sub the log
+// keeps: enough to tell users apart and to find a known user's requests,
+// not the sub.
 const subHashLen = 12
 
+// SubHashLabel names the sub_hash's use of the per-deployment secret
+// (package idhash).
+const SubHashLabel = "trulience-token sub_hash"
+
+// WithSubHash keys the log's sub_hash with the per-deployment secret s
+// (LIMITS_HASH_KEY, else the API key). Without it, signed-in requests are
+// logged without sub_hash.
+func (h *Handler) WithSubHash(s idhash.Secret) *Handler {
+	h.subSecret = &s
+	return h
+}
+
 // subHash is the log's stand-in for a signed-in user's sub claim: the first
-// 12 hex digits of its SHA-256 (printf %s "$sub" | sha256sum | cut -c1-12).
-func subHash(sub string) string {
-	sum := sha256.Sum256([]byte(sub))
-	return hex.EncodeToString(sum[:])[:subHashLen]
+// 12 hex digits of HMAC-SHA256(key, sub). Unlike a plain hash, whoever reads
+// the log cannot confirm a guessed user ID without the key.
+func subHash(key []byte, sub string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(sub))
+	return hex.EncodeToString(m.Sum(nil))[:subHashLen]
 }
 
 // claimsLog is what a request's log line says about its signed-in user:
-// the hash of sub, never the sub itself nor the bearer token.
-func claimsLog(claims map[string]string) []slog.Attr {
+// the keyed hash of sub, never the sub itself nor the bearer token.
+// sub_hash is "unavailable" when the key's secret cannot be read.
+func (h *Handler) claimsLog(ctx context.Context, claims map[string]string) []slog.Attr {
 	sub, ok := claims["sub"]
-	if !ok || sub == "" {
+	if !ok || sub == "" || h.subSecret == nil {
 		return nil
 	}
-	return []slog.Attr{slog.String("sub_hash", subHash(sub))}
+	secret, err := h.subSecret.Get(ctx)
+	if err != nil {
+		return []slog.Attr{slog.String("sub_hash", "unavailable")}
+	}
+	return []slog.Attr{slog.String("sub_hash", subHash(idhash.Key(secret, SubHashLabel), sub))}
 }

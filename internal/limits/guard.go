@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/trulience-token/trulience-token/internal/httpapi"
+	"github.com/trulience-token/trulience-token/internal/idhash"
 )
 
 // Problems the guard answers with.
@@ -39,15 +40,15 @@ type Guard struct {
 	store    Store
 	now      func() time.Time
 
+	secret   idhash.Secret
 	mu       sync.Mutex
 	key      []byte
-	readKey  func(context.Context) (string, error)
-	keyInput string // what key was derived from, with readKey
+	keyInput string // the secret's value key was derived from
 }
 
 // New returns the guard for s, counting in store.
 func New(s Settings, store Store) *Guard {
-	return &Guard{settings: s, store: store, key: hashKey(s.HashKey, s.Table), keyInput: s.HashKey, now: time.Now}
+	return &Guard{settings: s, store: store, secret: idhash.Secret{Fixed: s.HashKey}, key: hashKey(s.HashKey, s.Table), keyInput: s.HashKey, now: time.Now}
 }
 
 // KeyFrom keys the visitor hash with what read returns (the function passes
@@ -56,18 +57,13 @@ func New(s Settings, store Store) *Guard {
 // (its name, the stack's tags) can rebuild the hashes from it. Rotating the
 // key starts the visitors' windows afresh, once.
 func (g *Guard) KeyFrom(read func(context.Context) (string, error)) *Guard {
-	if g.settings.HashKey == "" {
-		g.readKey = read
-	}
+	g.secret.Read = read
 	return g
 }
 
-// refreshKey derives the hash key from readKey's current answer.
+// refreshKey derives the hash key from the secret's current value.
 func (g *Guard) refreshKey(ctx context.Context) error {
-	if g.readKey == nil {
-		return nil
-	}
-	material, err := g.readKey(ctx)
+	material, err := g.secret.Get(ctx)
 	if err != nil {
 		return err
 	}
@@ -89,9 +85,7 @@ func (g *Guard) WithClock(now func() time.Time) *Guard {
 // the per-deployment value and the table's name, so the hashes of one
 // deployment say nothing about another's.
 func hashKey(perDeployment, table string) []byte {
-	m := hmac.New(sha256.New, []byte(perDeployment))
-	m.Write([]byte("trulience-token limits\x00" + table))
-	return m.Sum(nil)
+	return idhash.Key(perDeployment, "trulience-token limits\x00"+table)
 }
 
 // VisitorHash is how the visitor appears in the table: the keyed hash of

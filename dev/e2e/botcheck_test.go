@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -238,5 +239,59 @@ func TestBotCheckMonitor(t *testing.T) {
 	}
 	if n := len(h.StandIn.Requests()); n != len(steps)+1 {
 		t.Errorf("Trulience called %d times, want %d", n, len(steps)+1)
+	}
+}
+
+// TestBotCheckRefusalsCostNoQuota: with the bot check enforced and both
+// limits on, requests the bot check refuses (no token, a forged one,
+// Cloudflare unreachable) leave the visitor's count and the day's as they
+// were: after them, the limit's number of good requests all get tokens,
+// and only the next one is over the limit.
+func TestBotCheckRefusalsCostNoQuota(t *testing.T) {
+	const limit = 3
+	h := newHarness(t, devstack.Options{
+		BotCheck:        "enforce",
+		TurnstileSecret: e2eTurnstileSecret,
+		Limits:          &devstack.Limits{Client: fmt.Sprintf("%d/24h", limit), Daily: fmt.Sprint(limit)},
+		Env:             map[string]string{"BOT_CHECK_TIMEOUT": "300ms"},
+	})
+	mint := func() string {
+		return h.Turnstile.Mint(e2eTurnstileSecret, turnstile.TokenOptions{Hostname: "127.0.0.1"})
+	}
+	sameWindow(t, 24*time.Hour, func() bool {
+		for i := range 2 * limit {
+			r := h.do(t, http.MethodPost, h.SiteURL, `{}`)
+			if r.status != http.StatusForbidden || r.code() != "bot_check_required" {
+				t.Fatalf("request %d without a token: %d %s", i, r.status, r.body)
+			}
+		}
+		if r := h.do(t, http.MethodPost, h.SiteURL, botBody("0.forged")); r.code() != "bot_check_failed" {
+			t.Fatalf("forged token: %d %s", r.status, r.body)
+		}
+		h.Turnstile.Enqueue(turnstile.Down, turnstile.Down)
+		if r := h.do(t, http.MethodPost, h.SiteURL, botBody(mint())); r.code() != "bot_check_unavailable" {
+			t.Fatalf("Cloudflare unreachable: %d %s", r.status, r.body)
+		}
+		items, err := h.LimitItems(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range items {
+			if it.Count != 0 {
+				t.Errorf("after the bot check's refusals, counter %q is at %d, want 0", it.Key, it.Count)
+			}
+		}
+		for i := range limit {
+			if r := h.do(t, http.MethodPost, h.SiteURL, botBody(mint())); r.status != http.StatusOK {
+				t.Fatalf("good request %d of %d: %d %s", i+1, limit, r.status, r.body)
+			}
+		}
+		if r := h.do(t, http.MethodPost, h.SiteURL, botBody(mint())); r.status != http.StatusTooManyRequests || r.code() != "limit_exceeded" {
+			t.Errorf("good request %d: %d %s, want 429 limit_exceeded", limit+1, r.status, r.body)
+		}
+		return true
+	})
+	if n := len(h.StandIn.Minted()); n != limit {
+		t.Errorf("Trulience was called for %d tokens, want %d", n, limit)
 	}
 }

@@ -201,8 +201,8 @@ func jwtsOf(hs []*harness) []string {
 }
 
 // TestLimitsFailModes: DynamoDB refusing connections or answering after
-// LIMITS_TIMEOUT; open serves (and counts LimitsUnavailable), closed
-// answers 503 limits_unavailable without calling Trulience.
+// LIMITS_TIMEOUT; open serves, closed answers 503 limits_unavailable
+// without calling Trulience; both count LimitsUnavailable once.
 func TestLimitsFailModes(t *testing.T) {
 	for _, mode := range []string{"open", "closed"} {
 		for _, fault := range []string{"refused", "slow"} {
@@ -235,16 +235,29 @@ func TestLimitsFailModes(t *testing.T) {
 					t.Errorf("the log does not name the timeout")
 				}
 				recs := checkRecords(t, hs, jwtsOf(hs)...)
-				wantUnavailable := 0.0
-				if mode == "open" {
-					wantUnavailable = 1
-				}
-				if got := emf.Sum(recs, "LimitsUnavailable"); got != wantUnavailable {
-					t.Errorf("LimitsUnavailable %v, want %v", got, wantUnavailable)
+				if got := emf.Sum(recs, "LimitsUnavailable"); got != 1 {
+					t.Errorf("LimitsUnavailable %v, want 1", got)
 				}
 			})
 		}
 	}
+}
+
+// httpAPIEvent is an HTTP API token request from sourceIP, with the JWT
+// authorizer's claims when claims is not nil.
+func httpAPIEvent(sourceIP string, claims map[string]string) []byte {
+	rc := map[string]any{
+		"domainName": "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com", "requestId": "r-1",
+		"http": map[string]string{"method": "POST", "path": "/token", "sourceIp": sourceIP},
+	}
+	if claims != nil {
+		rc["authorizer"] = map[string]any{"jwt": map[string]any{"claims": claims}}
+	}
+	b, _ := json.Marshal(map[string]any{
+		"version": "2.0", "routeKey": "POST /token", "rawPath": "/token",
+		"headers": map[string]string{"content-type": "application/json"}, "body": "{}", "requestContext": rc,
+	})
+	return b
 }
 
 // TestLimitsStoreNoRawIdentity: the table holds keyed hashes, never the
@@ -253,22 +266,8 @@ func TestLimitsStoreNoRawIdentity(t *testing.T) {
 	hs := limitStacks(t, 1, devstack.Limits{Client: "5/10m", Daily: "100"}, nil)
 	h := hs[0]
 	const ip, sub = "198.51.100.23", "auth0|6543210fedcba"
-	event := func(claims map[string]string) []byte {
-		rc := map[string]any{
-			"domainName": "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com", "requestId": "r-1",
-			"http": map[string]string{"method": "POST", "path": "/token", "sourceIp": ip},
-		}
-		if claims != nil {
-			rc["authorizer"] = map[string]any{"jwt": map[string]any{"claims": claims}}
-		}
-		b, _ := json.Marshal(map[string]any{
-			"version": "2.0", "routeKey": "POST /token", "rawPath": "/token",
-			"headers": map[string]string{"content-type": "application/json"}, "body": "{}", "requestContext": rc,
-		})
-		return b
-	}
 	for _, claims := range []map[string]string{nil, {"sub": sub}} {
-		out, err := h.Function.Invoke(context.Background(), event(claims))
+		out, err := h.Function.Invoke(context.Background(), httpAPIEvent(ip, claims))
 		if err != nil || !strings.Contains(string(out), `"statusCode":200`) {
 			t.Fatalf("invoke: %v %s", err, out)
 		}
@@ -298,4 +297,46 @@ func TestLimitsStoreNoRawIdentity(t *testing.T) {
 		t.Errorf("%d visitor counters, want 2 (the address and the user): %+v", visitors, items)
 	}
 	checkRecords(t, hs, append(jwtsOf(hs), ip, sub)...)
+}
+
+// TestVisitorAddresses: events from IPv6 sources count per /64 (a host
+// cannot get a new window from each address of its block), and an
+// IPv4-mapped IPv6 source counts as its IPv4 address.
+func TestVisitorAddresses(t *testing.T) {
+	hs := limitStacks(t, 1, devstack.Limits{Client: "2/24h"}, nil)
+	h := hs[0]
+	sameWindow(t, 24*time.Hour, func() bool {
+		for _, step := range []struct {
+			ip     string
+			status int
+		}{
+			{"2001:db8:77:1::1", 200},
+			{"2001:db8:77:1:dead:beef:0:2", 200},
+			{"2001:db8:77:1:ffff:ffff:ffff:ffff", 429}, // the same /64
+			{"2001:db8:77:2::1", 200},                  // the next /64
+			{"::ffff:198.51.100.77", 200},
+			{"198.51.100.77", 200},
+			{"::ffff:198.51.100.77", 429}, // the same IPv4 visitor
+			{"198.51.100.78", 200},
+		} {
+			out, err := h.Function.Invoke(context.Background(), httpAPIEvent(step.ip, nil))
+			if err != nil {
+				t.Fatalf("%s: %v", step.ip, err)
+			}
+			var ans struct {
+				StatusCode int `json:"statusCode"`
+			}
+			if err := json.Unmarshal(out, &ans); err != nil || ans.StatusCode != step.status {
+				t.Errorf("%s: status %d, want %d", step.ip, ans.StatusCode, step.status)
+			}
+		}
+		return true
+	})
+	items, err := h.LimitItems(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 4 {
+		t.Errorf("%d visitor counters, want 4 (two /64s, two IPv4 addresses): %+v", len(items), items)
+	}
 }

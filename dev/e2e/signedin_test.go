@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -114,14 +115,22 @@ func TestSignedIn(t *testing.T) {
 		t.Errorf("preflight Access-Control-Allow-Headers %q lacks authorization", got)
 	}
 
-	// The log holds the sub's hash on every signed-in request, never the
-	// sub nor a bearer token.
-	sum := sha256.Sum256([]byte(sub))
-	hash := hex.EncodeToString(sum[:])[:12]
+	// The log holds the sub's keyed hash on every signed-in request, never
+	// the sub nor a bearer token. Without LIMITS_HASH_KEY the key comes
+	// from the API key; the sub's plain SHA-256 appears nowhere.
+	k := hmac.New(sha256.New, []byte(h.APIKey))
+	k.Write([]byte("trulience-token sub_hash"))
+	m := hmac.New(sha256.New, k.Sum(nil))
+	m.Write([]byte(sub))
+	hash := hex.EncodeToString(m.Sum(nil))[:12]
 	hashed := func() int { return strings.Count(h.Function.Logs(), `"sub_hash":"`+hash+`"`) }
 	waitFor(5*time.Second, func() bool { return hashed() >= len(cases) }) // the RIE copies the function's output as it comes
 	if n := hashed(); n != len(cases) {
 		t.Errorf("%d log lines carry sub_hash %s, want %d (one per request the function saw)", n, hash, len(cases))
+	}
+	plain := sha256.Sum256([]byte(sub))
+	if strings.Contains(h.Function.Logs(), hex.EncodeToString(plain[:])[:12]) {
+		t.Error("the log holds the unkeyed SHA-256 of sub")
 	}
 	fnLogs := h.Function.Logs()
 	logs := h.log.String() + fnLogs

@@ -115,7 +115,9 @@ func TestRecords(t *testing.T) {
 		{"within limit", "POST", minter{}, []httpapi.Guard{limits.New(lim, full)}, map[string]float64{"TokensIssued": 1, "LimitExceeded": 0}, ""},
 		{"over limit", "POST", minter{}, []httpapi.Guard{limits.New(lim, full)}, map[string]float64{"LimitExceeded": 1, "Refused": 1, "TokensIssued": 0}, "limit_exceeded"},
 		{"limits down, open", "POST", minter{}, []httpapi.Guard{limits.New(lim, down)}, map[string]float64{"LimitsUnavailable": 1, "TokensIssued": 1}, ""},
-		{"limits down, closed", "POST", minter{}, []httpapi.Guard{limits.New(closed, down)}, map[string]float64{"LimitsUnavailable": 0, "Refused": 1}, "limits_unavailable"},
+		{"limits down, closed", "POST", minter{}, []httpapi.Guard{limits.New(closed, down)}, map[string]float64{"LimitsUnavailable": 1, "Refused": 1}, "limits_unavailable"},
+		{"limits down, open, bot check refuses", "POST", minter{}, []httpapi.Guard{refuser("bot_check_failed"), limits.New(lim, down)}, map[string]float64{"LimitsUnavailable": 1, "Refused": 1, "TokensIssued": 0}, "bot_check_failed"},
+		{"limits down, open, Trulience refuses", "POST", minter{&trulience.Error{Kind: trulience.KindAPI, Status: 500}}, []httpapi.Guard{limits.New(lim, down)}, map[string]float64{"LimitsUnavailable": 1, "UpstreamErrors": 1}, "upstream_error"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/trulience-token/trulience-token/internal/config"
 	"github.com/trulience-token/trulience-token/internal/httpapi"
+	"github.com/trulience-token/trulience-token/internal/idhash"
 	"github.com/trulience-token/trulience-token/internal/limits"
 	"github.com/trulience-token/trulience-token/internal/metrics"
 	"github.com/trulience-token/trulience-token/internal/mint"
@@ -79,6 +80,9 @@ func main() {
 			log.Warn("reading the API key during init failed; the first request will try again", "error", err.Error())
 		}
 	}()
+	// One per-deployment secret keys the hashes that stand in for a
+	// visitor: the limits' counters and the log's sub_hash.
+	ids := idhash.Secret{Fixed: lim.HashKey, Read: keys.Key}
 	var guards []httpapi.Guard
 	if bot != nil {
 		guards = append(guards, &turnstile.Guard{Mode: cfg.BotCheck.Mode, Verify: bot, Secrets: keys, Log: log})
@@ -93,5 +97,5 @@ func main() {
 			}
 		}()
 	}
-	lambda.Start(httpapi.New(cfg, &mint.Service{Keys: keys, API: api, Log: log}, log, guards...).WithMeter(metrics.NewWriter(os.Stdout, namespace)))
+	lambda.Start(httpapi.New(cfg, &mint.Service{Keys: keys, API: api, Log: log}, log, guards...).WithMeter(metrics.NewWriter(os.Stdout, namespace)).WithSubHash(ids))
 }

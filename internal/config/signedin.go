@@ -14,6 +14,9 @@ const (
 	// MaxExpireAtLimit is the longest lifetime ever allowed, and the cap
 	// when MAX_EXPIRE_AT is unset.
 	MaxExpireAtLimit = 3600
+	// TrulienceDefaultLifetime is the lifetime Trulience gives a token
+	// asked for without expire_at.
+	TrulienceDefaultLifetime = 120
 )
 
 // maxClaimName bounds AVATAR_CLAIM; namespaced claims (Auth0 requires a

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -10,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/trulience-token/trulience-token/internal/config"
+	"github.com/trulience-token/trulience-token/internal/idhash"
 )
 
 // problemAvatarClaim refuses an avatar the signed-in user's avatar claim
@@ -32,16 +35,22 @@ func (h *Handler) checkAvatarClaim(claims map[string]string, avatar string) *Pro
 	return nil
 }
 
-// ClaimAvatars reads the avatar IDs a claim value lists, in whichever form
-// it arrives: one ID ("42"), comma-separated ("42,43" or "42, 43"), a JSON
-// array of strings or numbers (`["42","43"]`, `[42,43]`, as an issuer that
-// can put only strings in a token writes it), or API Gateway's rendering
-// of an array claim (`[42 43]`: bracketed, space-separated). Items that are
-// not avatar IDs are dropped: they can match no avatar.
+// ClaimAvatars reads the avatar IDs a claim value lists. It takes exactly
+// three forms, each read on its own, never mixed:
+//   - a JSON array of strings or numbers (`["42","43"]`, `[42,43]`: a
+//     string claim holding JSON): each item taken whole;
+//   - API Gateway's rendering of an array claim, bracketed and separated by
+//     single spaces (`[42 43]`);
+//   - a plain string: one ID, or IDs separated by commas ("42,43";
+//     spaces around an ID are ignored).
+//
+// An item that is not a bare avatar ID ("x,42", "x 42", "") grants
+// nothing. API Gateway renders ["x 42"] and ["x", "42"] alike, so in its
+// bracketed form "x 42" reads as two items; nothing else is split.
 func ClaimAvatars(v string) []string {
-	v = strings.TrimSpace(v)
 	var items []string
-	if strings.HasPrefix(v, "[") && strings.HasSuffix(v, "]") {
+	switch {
+	case strings.HasPrefix(v, "[") && strings.HasSuffix(v, "]"):
 		var arr []json.RawMessage
 		if json.Unmarshal([]byte(v), &arr) == nil {
 			for _, raw := range arr {
@@ -52,37 +61,59 @@ func ClaimAvatars(v string) []string {
 				items = append(items, s)
 			}
 		} else {
-			items = strings.FieldsFunc(v[1:len(v)-1], func(r rune) bool { return r == ' ' || r == ',' })
+			items = strings.Split(v[1:len(v)-1], " ")
 		}
-	} else {
-		items = strings.Split(v, ",")
+	default:
+		for s := range strings.SplitSeq(v, ",") {
+			items = append(items, strings.TrimSpace(s))
+		}
 	}
-	out := items[:0]
+	var out []string
 	for _, s := range items {
-		if s = strings.TrimSpace(s); config.ValidAvatarID(s) && !slices.Contains(out, s) {
+		if config.ValidAvatarID(s) && !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}
 	return out
 }
 
-// subHashLen is how many hex digits of SHA-256(sub) the log keeps: enough
-// to tell users apart and to find a known user's requests, not the sub.
+// subHashLen is how many hex digits of the keyed hash of sub the log
+// keeps: enough to tell users apart and to find a known user's requests,
+// not the sub.
 const subHashLen = 12
 
+// SubHashLabel names the sub_hash's use of the per-deployment secret
+// (package idhash).
+const SubHashLabel = "trulience-token sub_hash"
+
+// WithSubHash keys the log's sub_hash with the per-deployment secret s
+// (LIMITS_HASH_KEY, else the API key). Without it, signed-in requests are
+// logged without sub_hash.
+func (h *Handler) WithSubHash(s idhash.Secret) *Handler {
+	h.subSecret = &s
+	return h
+}
+
 // subHash is the log's stand-in for a signed-in user's sub claim: the first
-// 12 hex digits of its SHA-256 (printf %s "$sub" | sha256sum | cut -c1-12).
-func subHash(sub string) string {
-	sum := sha256.Sum256([]byte(sub))
-	return hex.EncodeToString(sum[:])[:subHashLen]
+// 12 hex digits of HMAC-SHA256(key, sub). Unlike a plain hash, whoever reads
+// the log cannot confirm a guessed user ID without the key.
+func subHash(key []byte, sub string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(sub))
+	return hex.EncodeToString(m.Sum(nil))[:subHashLen]
 }
 
 // claimsLog is what a request's log line says about its signed-in user:
-// the hash of sub, never the sub itself nor the bearer token.
-func claimsLog(claims map[string]string) []slog.Attr {
+// the keyed hash of sub, never the sub itself nor the bearer token.
+// sub_hash is "unavailable" when the key's secret cannot be read.
+func (h *Handler) claimsLog(ctx context.Context, claims map[string]string) []slog.Attr {
 	sub, ok := claims["sub"]
-	if !ok || sub == "" {
+	if !ok || sub == "" || h.subSecret == nil {
 		return nil
 	}
-	return []slog.Attr{slog.String("sub_hash", subHash(sub))}
+	secret, err := h.subSecret.Get(ctx)
+	if err != nil {
+		return []slog.Attr{slog.String("sub_hash", "unavailable")}
+	}
+	return []slog.Attr{slog.String("sub_hash", subHash(idhash.Key(secret, SubHashLabel), sub))}
 }

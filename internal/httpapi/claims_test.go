@@ -2,7 +2,11 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -10,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/trulience-token/trulience-token/internal/idhash"
 )
 
 // signedIn builds the HTTP API event API Gateway sends after its JWT
@@ -54,6 +60,19 @@ func TestClaimAvatars(t *testing.T) {
 		"*":                                           {},
 		"4386676996480451678x":                        {},
 		`"` + avatarA + `"`:                           {},
+		// Items are taken whole: what is not a bare ID grants nothing.
+		`["x,` + avatarA + `"]`:               {},
+		`["x ` + avatarA + `"]`:               {},
+		`[" ` + avatarA + `"]`:                {},
+		`["` + avatarA + `,` + avatarB + `"]`: {},
+		`[x,` + avatarA + `]`:                 {}, // API Gateway's form is split on spaces only
+		`[x,` + avatarA + ` ` + avatarB + `]`: {avatarB},
+		`[` + avatarA + `,` + avatarB + `]`:   {avatarA, avatarB}, // a JSON array of numbers
+		`[` + avatarA + `  ` + avatarB + `]`:  {avatarA, avatarB},
+		avatarA + " " + avatarB:               {}, // a plain string is split on commas only
+		"x " + avatarA + "," + avatarB:        {avatarB},
+		"[" + avatarA + "," + avatarB:         {avatarB}, // no closing bracket: a plain string
+		`[[` + avatarA + `]]`:                 {},
 	}
 	for in, want := range cases {
 		if got := ClaimAvatars(in); !slices.Equal(got, want) && !(len(got) == 0 && len(want) == 0) {
@@ -137,7 +156,9 @@ func TestAvatarClaimRefusalSkipsGuards(t *testing.T) {
 // the bearer token.
 func TestSubIsLoggedHashed(t *testing.T) {
 	const sub = "auth0|65f1c0ffee42"
+	const apiKey = "tru_live_0123456789abcdef"
 	h, logs := newTestHandler(t, map[string]string{"LOG_LEVEL": "debug"}, &fakeMinter{})
+	h.WithSubHash(idhash.Secret{Read: func(context.Context) (string, error) { return apiKey, nil }})
 	if a := invoke(t, h, signedIn(`{}`, map[string]string{"sub": sub, "email": "ada@example.com"})); a.StatusCode != 200 {
 		t.Fatalf("status %d", a.StatusCode)
 	}
@@ -145,9 +166,15 @@ func TestSubIsLoggedHashed(t *testing.T) {
 	if err := json.Unmarshal(bytes.TrimSpace(logs.Bytes()), &line); err != nil {
 		t.Fatalf("not one JSON line: %q", logs.String())
 	}
-	// printf %s 'auth0|65f1c0ffee42' | sha256sum | cut -c1-12
-	if got := line["sub_hash"]; got != subHash(sub) || len(subHash(sub)) != 12 {
-		t.Errorf("sub_hash = %v, want %s", got, subHash(sub))
+	// k=$(printf %s 'trulience-token sub_hash' | openssl dgst -sha256 -hmac tru_live_0123456789abcdef | cut -d' ' -f2)
+	// printf %s 'auth0|65f1c0ffee42' | openssl dgst -sha256 -mac HMAC -macopt hexkey:$k | cut -d' ' -f2 | cut -c1-12
+	if got := line["sub_hash"]; got != "9e1db16d9cf4" {
+		t.Errorf("sub_hash = %v, want 9e1db16d9cf4, the keyed hash", got)
+	}
+	// The plain SHA-256 of a guessed sub no longer finds the user's lines.
+	plain := sha256.Sum256([]byte(sub))
+	if strings.Contains(logs.String(), hex.EncodeToString(plain[:])[:12]) {
+		t.Error("the log holds the unkeyed SHA-256 of sub")
 	}
 	for _, secret := range []string{sub, "65f1c0ffee42", bearerSample, "ada@example.com", "Bearer"} {
 		if strings.Contains(logs.String(), secret) {
@@ -162,10 +189,24 @@ func TestSubIsLoggedHashed(t *testing.T) {
 	}
 }
 
-func TestSubHashIsSHA256Prefix(t *testing.T) {
-	// SHA-256("") = e3b0c44298fc1c149afbf4c8996fb924…
-	if got := subHash(""); got != "e3b0c44298fc" {
-		t.Errorf("subHash(\"\") = %s", got)
+// TestSubHashKeyed: the hash follows the key (rotation starts new
+// pseudonyms); without a readable key the line says so.
+func TestSubHashKeyed(t *testing.T) {
+	claims := map[string]string{"sub": "u1"}
+	hashWith := func(s idhash.Secret) string {
+		h, _ := newTestHandler(t, nil, &fakeMinter{})
+		attrs := h.WithSubHash(s).claimsLog(context.Background(), claims)
+		if len(attrs) != 1 {
+			t.Fatalf("attrs %v", attrs)
+		}
+		return attrs[0].Value.String()
+	}
+	a, b := hashWith(idhash.Secret{Fixed: "one"}), hashWith(idhash.Secret{Fixed: "two"})
+	if a == b || len(a) != 12 {
+		t.Errorf("hashes %q and %q under two keys", a, b)
+	}
+	if got := hashWith(idhash.Secret{Read: func(context.Context) (string, error) { return "", errors.New("down") }}); got != "unavailable" {
+		t.Errorf("sub_hash %q with the key unreadable, want unavailable", got)
 	}
 }
 
@@ -183,6 +224,12 @@ func TestLifetimeCap(t *testing.T) {
 		{"", `{"expire_at":3600}`, 200, 3600},
 		{"3600", `{"expire_at":3600}`, 200, 3600},
 		{"60", `{"expire_at":61}`, 400, 0},
+		// A cap below Trulience's default of 120 s is sent as expire_at.
+		{"60", `{}`, 200, 60},
+		{"90", `{}`, 200, 90},
+		{"119", `{}`, 200, 119},
+		{"120", `{}`, 200, 0},
+		{"90", `{"expire_at":60}`, 200, 60},
 	}
 	for _, c := range cases {
 		m := &fakeMinter{}

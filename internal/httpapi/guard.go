@@ -41,9 +41,12 @@ type Verdict struct {
 	Refuse *Problem
 	// Log holds fields for the request's log line (never a secret).
 	Log []slog.Attr
-	// Release, when set, is called when no token is issued after all (a
-	// refusal by another guard or by Trulience), to give back what the
-	// guard took (a count).
+	// Undo, when set, is called when a guard (this one or another) refuses
+	// the request: it gives back everything the guard took (its counts),
+	// so a request refused before Trulience is called counts for nothing.
+	Undo func()
+	// Release, when set, is called when Trulience issues no token after
+	// all: it gives back what counts tokens issued (the daily count).
 	Release func()
 }
 
@@ -73,11 +76,21 @@ func refusal(verdicts []Verdict) *Problem {
 	return nil
 }
 
-// release gives back what the verdicts took.
-func release(verdicts []Verdict) {
+// undo gives back everything the verdicts took, all at once.
+func undo(verdicts []Verdict) { run(verdicts, func(vd Verdict) func() { return vd.Undo }) }
+
+// release gives back what the verdicts took for a token, all at once.
+func release(verdicts []Verdict) { run(verdicts, func(vd Verdict) func() { return vd.Release }) }
+
+// run calls the function pick finds in each verdict, at the same time,
+// and waits for them: each is a write to the guard's store, and the
+// request should wait for the slowest, not for their sum.
+func run(verdicts []Verdict, pick func(Verdict) func()) {
+	var wg sync.WaitGroup
 	for _, vd := range verdicts {
-		if vd.Release != nil {
-			vd.Release()
+		if f := pick(vd); f != nil {
+			wg.Go(f)
 		}
 	}
+	wg.Wait()
 }

@@ -23,6 +23,7 @@ type fakeGuard struct {
 	attr     slog.Attr
 	seen     []Visitor
 	released atomic.Int32
+	undone   atomic.Int32
 }
 
 func (g *fakeGuard) Check(ctx context.Context, v Visitor) Verdict {
@@ -30,7 +31,7 @@ func (g *fakeGuard) Check(ctx context.Context, v Visitor) Verdict {
 	if g.meet != nil && !g.meet.arrive() {
 		g.alone.Store(true)
 	}
-	return Verdict{Refuse: g.refuse, Log: []slog.Attr{g.attr}, Release: func() { g.released.Add(1) }}
+	return Verdict{Refuse: g.refuse, Log: []slog.Attr{g.attr}, Release: func() { g.released.Add(1) }, Undo: func() { g.undone.Add(1) }}
 }
 
 // meeting is a rendezvous of n guards.
@@ -64,14 +65,15 @@ func TestGuards(t *testing.T) {
 		mintErr        error
 		status         int
 		code           string
-		wantReleased   int32
+		wantReleased   int32 // Trulience refused: what counts tokens is given back
+		wantUndone     int32 // a guard refused: everything is given back
 		wantMintCalled bool
 	}{
-		{"both pass", nil, nil, nil, 200, "", 0, true},
-		{"first refuses", refuseA, nil, nil, 403, "guard_a", 1, false},
-		{"second refuses", nil, refuseB, nil, 429, "guard_b", 1, false},
-		{"both refuse: the first in order answers", refuseA, refuseB, nil, 403, "guard_a", 1, false},
-		{"Trulience refuses: counts are given back", nil, nil, errors.New("boom"), 500, "internal_error", 1, true},
+		{"both pass", nil, nil, nil, 200, "", 0, 0, true},
+		{"first refuses", refuseA, nil, nil, 403, "guard_a", 0, 1, false},
+		{"second refuses", nil, refuseB, nil, 429, "guard_b", 0, 1, false},
+		{"both refuse: the first in order answers", refuseA, refuseB, nil, 403, "guard_a", 0, 1, false},
+		{"Trulience refuses: counts are given back", nil, nil, errors.New("boom"), 500, "internal_error", 1, 0, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,6 +95,9 @@ func TestGuards(t *testing.T) {
 			}
 			if a.released.Load() != tt.wantReleased || b.released.Load() != tt.wantReleased {
 				t.Errorf("released %d and %d, want %d each", a.released.Load(), b.released.Load(), tt.wantReleased)
+			}
+			if a.undone.Load() != tt.wantUndone || b.undone.Load() != tt.wantUndone {
+				t.Errorf("undone %d and %d, want %d each", a.undone.Load(), b.undone.Load(), tt.wantUndone)
 			}
 			if !strings.Contains(logs.String(), `"guard_a":"seen"`) || !strings.Contains(logs.String(), `"guard_b":"seen"`) {
 				t.Errorf("the request line lacks the guards' fields: %s", logs.String())

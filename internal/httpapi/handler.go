@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/trulience-token/trulience-token/internal/config"
+	"github.com/trulience-token/trulience-token/internal/idhash"
 	"github.com/trulience-token/trulience-token/internal/trulience"
 )
 
@@ -34,6 +35,8 @@ type Handler struct {
 	guards []Guard
 	log    *slog.Logger
 	meter  Meter // nil: no metrics records
+	// subSecret keys the log's sub_hash; nil: no sub_hash.
+	subSecret *idhash.Secret
 }
 
 // New returns the handler for a valid configuration. The guards decide,
@@ -97,7 +100,7 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		slog.Int("upstream_status", out.upstreamStatus),
 		slog.Int64("latency_ms", time.Since(start).Milliseconds()),
 	}
-	attrs = append(attrs, claimsLog(req.claims)...)
+	attrs = append(attrs, h.claimsLog(ctx, req.claims)...)
 	attrs = append(attrs, out.guardLog...)
 	attrs = botCheckSkipped(attrs)
 	code := ""
@@ -168,7 +171,8 @@ func (h *Handler) serve(ctx context.Context, req request) (*response, outcome) {
 	if p := h.checkAvatarClaim(req.claims, avatar); p != nil {
 		return fail(p, out)
 	}
-	if p := h.checkLifetime(body.expireAt); p != nil {
+	expireAt, p := h.checkLifetime(body.expireAt)
+	if p != nil {
 		return fail(p, out)
 	}
 
@@ -183,12 +187,12 @@ func (h *Handler) serve(ctx context.Context, req request) (*response, outcome) {
 			out.guardLog = append(out.guardLog, vd.Log...)
 		}
 		if p := refusal(verdicts); p != nil {
-			release(verdicts)
+			undo(verdicts)
 			return fail(p, out)
 		}
 	}
 	mintStart := time.Now()
-	tok, err := h.mint.Mint(ctx, trulience.Request{AvatarID: avatar, ExpireAt: body.expireAt, Origin: origin})
+	tok, err := h.mint.Mint(ctx, trulience.Request{AvatarID: avatar, ExpireAt: expireAt, Origin: origin})
 	out.upstreamLatency = time.Since(mintStart)
 	if err != nil {
 		release(verdicts)

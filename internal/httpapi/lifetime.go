@@ -1,13 +1,22 @@
 package httpapi
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/trulience-token/trulience-token/internal/config"
+)
 
 // checkLifetime applies MAX_EXPIRE_AT to a request's expire_at (0: none
-// asked, Trulience's default lifetime applies, not the cap).
-func (h *Handler) checkLifetime(expireAt int) *Problem {
+// asked) and returns the expire_at to send Trulience: the one asked, or,
+// when none was asked and the cap is below Trulience's default lifetime,
+// the cap, so a token never outlives it.
+func (h *Handler) checkLifetime(expireAt int) (int, *Problem) {
 	limit := h.cfg.ExpireAtCap()
-	if expireAt == 0 || expireAt <= limit {
-		return nil
+	switch {
+	case expireAt == 0 && limit < config.TrulienceDefaultLifetime:
+		return limit, nil
+	case expireAt <= limit:
+		return expireAt, nil
 	}
-	return invalid(fmt.Sprintf("expire_at must be from 60 to %d seconds: this endpoint caps token lifetime at %d seconds", limit, limit))
+	return 0, invalid(fmt.Sprintf("expire_at must be from 60 to %d seconds: this endpoint caps token lifetime at %d seconds", limit, limit))
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/trulience-token/trulience-token/internal/httpapi"
+	"github.com/trulience-token/trulience-token/internal/idhash"
 )
 
 // Problems the guard answers with.
@@ -26,8 +27,10 @@ func exceeded(wait time.Duration) *httpapi.Problem {
 	return &httpapi.Problem{Status: http.StatusTooManyRequests, Code: "limit_exceeded", Message: "Too many tokens were requested. Try again later.", RetryAfter: wait}
 }
 
-// UnavailableMetric is the count noted in the request's metrics when the
-// counts could not be read and the request was served anyway (fail open).
+// UnavailableMetric is the count noted in the request's metrics, once,
+// when the counts could not be read in time, whether the request was then
+// served uncounted (fail open) or refused (fail closed): an alarm on it
+// sees the limits switch off in either mode.
 const UnavailableMetric = "LimitsUnavailable"
 
 // Guard is the httpapi.Guard that takes one token from the visitor's
@@ -37,15 +40,15 @@ type Guard struct {
 	store    Store
 	now      func() time.Time
 
+	secret   idhash.Secret
 	mu       sync.Mutex
 	key      []byte
-	readKey  func(context.Context) (string, error)
-	keyInput string // what key was derived from, with readKey
+	keyInput string // the secret's value key was derived from
 }
 
 // New returns the guard for s, counting in store.
 func New(s Settings, store Store) *Guard {
-	return &Guard{settings: s, store: store, key: hashKey(s.HashKey, s.Table), keyInput: s.HashKey, now: time.Now}
+	return &Guard{settings: s, store: store, secret: idhash.Secret{Fixed: s.HashKey}, key: hashKey(s.HashKey, s.Table), keyInput: s.HashKey, now: time.Now}
 }
 
 // KeyFrom keys the visitor hash with what read returns (the function passes
@@ -54,18 +57,13 @@ func New(s Settings, store Store) *Guard {
 // (its name, the stack's tags) can rebuild the hashes from it. Rotating the
 // key starts the visitors' windows afresh, once.
 func (g *Guard) KeyFrom(read func(context.Context) (string, error)) *Guard {
-	if g.settings.HashKey == "" {
-		g.readKey = read
-	}
+	g.secret.Read = read
 	return g
 }
 
-// refreshKey derives the hash key from readKey's current answer.
+// refreshKey derives the hash key from the secret's current value.
 func (g *Guard) refreshKey(ctx context.Context) error {
-	if g.readKey == nil {
-		return nil
-	}
-	material, err := g.readKey(ctx)
+	material, err := g.secret.Get(ctx)
 	if err != nil {
 		return err
 	}
@@ -87,16 +85,15 @@ func (g *Guard) WithClock(now func() time.Time) *Guard {
 // the per-deployment value and the table's name, so the hashes of one
 // deployment say nothing about another's.
 func hashKey(perDeployment, table string) []byte {
-	m := hmac.New(sha256.New, []byte(perDeployment))
-	m.Write([]byte("trulience-token limits\x00" + table))
-	return m.Sum(nil)
+	return idhash.Key(perDeployment, "trulience-token limits\x00"+table)
 }
 
 // VisitorHash is how the visitor appears in the table: the keyed hash of
 // the signed-in user's sub when the request carries verified JWT claims,
-// else of the source address. Neither is stored raw.
+// else of the source address (an IPv6 address's /64: see addressKey).
+// Neither is stored raw.
 func (g *Guard) VisitorHash(v httpapi.Visitor) string {
-	id := "ip:" + v.SourceIP
+	id := "ip:" + addressKey(v.SourceIP)
 	if sub := v.Subject(); sub != "" {
 		id = "sub:" + sub
 	}
@@ -157,7 +154,12 @@ func (g *Guard) Check(request context.Context, v httpapi.Visitor) httpapi.Verdic
 	// other could not answer.
 	visitorFull := visitor.on && visitor.err == nil && !visitor.taken
 	dayFull := day.on && day.err == nil && !day.taken
-	vd := httpapi.Verdict{}
+	// Whatever the outcome, a refusal by any guard (a bot check that says
+	// no, this guard's own limits) gives back everything this check took:
+	// a request refused before Trulience is called counts for nothing, so
+	// bots that never pass the bot check cannot use up a visitor's window
+	// or the day.
+	vd := httpapi.Verdict{Undo: g.giveBack(request, visitor, day)}
 	switch {
 	case visitorFull && dayFull:
 		vd.Refuse = exceeded(later(visitor.end, day.end).Sub(now))
@@ -165,26 +167,22 @@ func (g *Guard) Check(request context.Context, v httpapi.Visitor) httpapi.Verdic
 	case visitorFull:
 		vd.Refuse = exceeded(visitor.end.Sub(now))
 		vd.Log = []slog.Attr{slog.String("limits", "exceeded"), slog.String("limit", "client")}
-		vd.Release = g.giveBack(request, day)
 	case dayFull:
 		vd.Refuse = exceeded(day.end.Sub(now))
 		vd.Log = []slog.Attr{slog.String("limits", "exceeded"), slog.String("limit", "daily")}
-		vd.Release = g.giveBack(request, visitor)
 	case visitor.err != nil || day.err != nil:
 		vd.Log = []slog.Attr{slog.String("limits", "unavailable"), slog.String("limits_error", errText(ctx, firstErr(visitor.err, day.err)))}
+		httpapi.Note(ctx, UnavailableMetric)
 		if !g.settings.FailOpen {
 			vd.Refuse = ProblemUnavailable
-			vd.Release = g.giveBack(request, visitor, day)
 			break
 		}
-		httpapi.Note(ctx, UnavailableMetric)
 		vd.Release = g.giveBack(request, day)
 	default:
 		vd.Log = []slog.Attr{slog.String("limits", "ok")}
-		// A request refused after this point (by another guard, or by
-		// Trulience) gives back its daily count, which counts tokens
-		// issued, but not the visitor's: the visitor's window also bounds
-		// how often one visitor can make Trulience refuse.
+		// A request Trulience refuses gives back its daily count, which
+		// counts tokens issued, but not the visitor's: the visitor's window
+		// also bounds how often one visitor can make Trulience refuse.
 		vd.Release = g.giveBack(request, day)
 	}
 	return vd

@@ -135,8 +135,8 @@ func TestConcurrentRequestsGetExactlyTheLimit(t *testing.T) {
 			vd := g.Check(context.Background(), visitor)
 			if vd.Refuse == nil {
 				granted.Add(1)
-			} else if vd.Release != nil {
-				vd.Release()
+			} else if vd.Undo != nil {
+				vd.Undo()
 			}
 		})
 	}
@@ -167,7 +167,7 @@ func TestDailyLimit(t *testing.T) {
 		t.Errorf("RetryAfter %v, want %v (to UTC midnight)", vd.Refuse.RetryAfter, want)
 	}
 	// The visitor's count is given back: the day refused, not the visitor.
-	vd.Release()
+	vd.Undo()
 	if n := st.count("v#"); n != 3 {
 		t.Errorf("visitor counts %d, want 3", n)
 	}
@@ -180,9 +180,41 @@ func TestReleaseGivesBackTheDailyCountOnly(t *testing.T) {
 	if vd.Refuse != nil || vd.Release == nil {
 		t.Fatalf("verdict %+v", vd)
 	}
-	vd.Release() // Trulience refused, or another guard did
+	vd.Release() // Trulience refused
 	if st.count("d#") != 0 || st.count("v#") != 1 {
 		t.Errorf("after release: daily %d (want 0), visitor %d (want 1)", st.count("d#"), st.count("v#"))
+	}
+}
+
+// TestUndoGivesBackEverything: a request another guard refuses (the bot
+// check) leaves the visitor's count and the day's as they were, also when
+// the table failed for one of them and the request would have been served.
+func TestUndoGivesBackEverything(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		fail map[string]error
+	}{
+		{"both counted", map[string]error{}},
+		{"daily count failed, open", map[string]error{"d#": errors.New("down")}},
+		{"visitor count failed, open", map[string]error{"v#": errors.New("down")}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			st := newMem()
+			st.fail = tt.fail
+			g := guardAt(Settings{Client: Rate{2, 10 * time.Minute}, Daily: 10, FailOpen: true, Timeout: time.Second}, st, t0)
+			for range 5 {
+				vd := g.Check(context.Background(), visitor)
+				if vd.Refuse != nil {
+					t.Fatalf("refused %+v: the counts were not given back", vd.Refuse)
+				}
+				if vd.Undo != nil {
+					vd.Undo()
+				}
+			}
+			if st.count("") != 0 {
+				t.Errorf("counts %v after five undone requests, want none", st.counts)
+			}
+		})
 	}
 }
 
@@ -226,8 +258,8 @@ func TestFailModes(t *testing.T) {
 			if tt.delay > 0 && logged["limits_error"] != "no answer within LIMITS_TIMEOUT" {
 				t.Errorf("slow store logged %q", logged["limits_error"])
 			}
-			if !tt.open && vd.Release != nil {
-				vd.Release()
+			if !tt.open && vd.Undo != nil {
+				vd.Undo()
 				if st.count("") != 0 {
 					t.Errorf("closed mode kept counts: %v", st.counts)
 				}

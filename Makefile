@@ -67,9 +67,14 @@ invoke: tools-local ## Run EVENT=events/<name>.json through the bootstrap under 
 sam-env: ## Write the --env-vars file for sam local invoke against deployed stack STACK_NAME (ENV_FILE=path; docs/development.md)
 	scripts/sam-env.sh --stack-name "$(STACK_NAME)" $(if $(ENV_FILE),--output "$(ENV_FILE)",)
 
-deploy: ## sam build && sam deploy (add GUIDED=1 the first time)
+deploy: ## sam build && sam deploy; a new stack first asks four questions (scripts/deploy.py); GUIDED=1 asks every parameter
+ifneq ($(GUIDED),)
 	sam build
-	sam deploy $(if $(GUIDED),--guided,)
+	sam deploy --guided
+else
+	@command -v python3 >/dev/null || { echo "make deploy: needs python3 to ask a new stack's questions; or: sam build && sam deploy --guided" >&2; exit 1; }
+	scripts/deploy.py
+endif
 
 deploy-role: ## Create/update the IAM role GitHub Actions deploys STACK_NAME with (GITHUB_REPO=owner/name; docs/continuous-deployment.md)
 	@[ -n "$(GITHUB_REPO)" ] || { echo "usage: make deploy-role GITHUB_REPO=owner/name [GITHUB_ENVIRONMENT=production] [OIDC_PROVIDER_ARN=arn:...]" >&2; exit 2; }

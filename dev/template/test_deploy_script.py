@@ -7,6 +7,7 @@ Run (make test does): .venv/bin/python -m unittest discover -s dev/template -v
 
 import importlib.util
 import os
+import sys
 import unittest
 
 from samtranslator.yaml_helper import yaml_parse
@@ -15,6 +16,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
 def load_deploy():
+    sys.dont_write_bytecode = True  # no __pycache__ in scripts/
     spec = importlib.util.spec_from_file_location("deploy", os.path.join(ROOT, "scripts", "deploy.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -50,8 +50,8 @@ die() {
 # variables template.yaml declares for TokenFunction: its
 # Properties.Environment.Variables and those of Globals.Function, which SAM
 # merges in. It reads block-style YAML as template.yaml is written (keys by
-# indentation, block scalars skipped); dev/template checks it against a
-# real YAML parser.
+# indentation, block scalars skipped); dev/scripttest (TestSamEnv) checks
+# it against a real YAML parser.
 declared_variables() {
 	awk -v fn="$function_id" '
 		/^[[:space:]]*(#.*)?$/ { next }

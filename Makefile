@@ -7,6 +7,7 @@ GOFLAGS_BUILD := -tags lambda.norpc -trimpath -ldflags="-s -w"
 ARTIFACTS_DIR ?= bin
 EVENT         ?= events/token-request.json
 STACK_NAME    ?= trulience-token
+ENV_FILE      ?=
 FUZZTIME      ?= 10s
 VENV          := .venv
 GITHUB_REPO        ?=
@@ -19,7 +20,7 @@ CFN_LINT      := $(PY) -c "import sys; from cfnlint.runner import main; sys.argv
 # The tests find moto, cfn-lint and (when installed there) the AWS CLI in .venv.
 export PATH   := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help build build-TokenFunction test test-short lint darwin local invoke deploy deploy-role smoke pause resume fuzz soak bench tools tools-local clean
+.PHONY: help build build-TokenFunction test test-short lint darwin local invoke sam-env deploy deploy-role smoke pause resume fuzz soak bench tools tools-local clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -63,9 +64,17 @@ invoke: tools-local ## Run EVENT=events/<name>.json through the bootstrap under 
 	@cd dev && $(GO) build -o ../bin/local ./cmd/local
 	@bin/local -invoke "$(EVENT)"
 
-deploy: ## sam build && sam deploy (add GUIDED=1 the first time)
+sam-env: ## Write the --env-vars file for sam local invoke against deployed stack STACK_NAME (ENV_FILE=path; docs/development.md)
+	scripts/sam-env.sh --stack-name "$(STACK_NAME)" $(if $(ENV_FILE),--output "$(ENV_FILE)",)
+
+deploy: ## sam build && sam deploy; a new stack first asks four questions (scripts/deploy.py); GUIDED=1 asks every parameter
+ifneq ($(GUIDED),)
 	sam build
-	sam deploy $(if $(GUIDED),--guided,)
+	sam deploy --guided
+else
+	@command -v python3 >/dev/null || { echo "make deploy: needs python3 to ask a new stack's questions; or: sam build && sam deploy --guided" >&2; exit 1; }
+	scripts/deploy.py
+endif
 
 deploy-role: ## Create/update the IAM role GitHub Actions deploys STACK_NAME with (GITHUB_REPO=owner/name; docs/continuous-deployment.md)
 	@[ -n "$(GITHUB_REPO)" ] || { echo "usage: make deploy-role GITHUB_REPO=owner/name [GITHUB_ENVIRONMENT=production] [OIDC_PROVIDER_ARN=arn:...]" >&2; exit 2; }

@@ -10,13 +10,23 @@ need_value() {
 	[[ $# -ge 2 && -n $2 ]] || die "$1 needs a value (see --help)"
 }
 
-# default_stack_name prints stack_name from the samconfig.toml beside the
-# scripts, else trulience-token.
+# default_stack_name prints the default environment's stack_name from the
+# samconfig.toml beside the scripts ([default.deploy.parameters], else
+# [default.global.parameters], as sam deploy reads it), else trulience-token.
+# Other environments' tables (staging, prod) are not the default.
 default_stack_name() {
 	local config name=""
 	config="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/samconfig.toml"
 	if [[ -f $config ]]; then
-		name=$(sed -n 's/^[[:space:]]*stack_name[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' "$config" | head -n 1)
+		name=$(awk '
+			/^[[:space:]]*\[/ { table = $0; gsub(/[][[:space:]]/, "", table); next }
+			/^[[:space:]]*stack_name[[:space:]]*=[[:space:]]*"[^"]*"/ {
+				v = $0; sub(/^[^"]*"/, "", v); sub(/".*/, "", v)
+				if (table == "default.deploy.parameters") deploy = v
+				if (table == "default.global.parameters") global = v
+			}
+			END { print (deploy != "" ? deploy : global) }
+		' "$config")
 	fi
 	printf '%s\n' "${name:-trulience-token}"
 }

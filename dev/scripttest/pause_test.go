@@ -31,6 +31,13 @@ func awsCLI(t *testing.T, endpoint string, args ...string) string {
 // for it in moto's IAM) and returns nothing: moto never runs it here.
 func createFunction(t *testing.T, endpoint, name string) {
 	t.Helper()
+	createFunctionEnv(t, endpoint, name, nil)
+}
+
+// createFunctionEnv is createFunction for a function with environment
+// variables env.
+func createFunctionEnv(t *testing.T, endpoint, name string, env map[string]string) {
+	t.Helper()
 	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 	var role struct{ Role struct{ Arn string } }
 	if err := json.Unmarshal([]byte(awsCLI(t, endpoint, "iam", "create-role", "--role-name", name+"-role",
@@ -48,8 +55,16 @@ func createFunction(t *testing.T, endpoint, name string) {
 	if err := os.WriteFile(file, zipped.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	awsCLI(t, endpoint, "lambda", "create-function", "--function-name", name, "--runtime", "provided.al2023",
-		"--handler", "bootstrap", "--architectures", "arm64", "--role", role.Role.Arn, "--zip-file", "fileb://"+file)
+	args := []string{"lambda", "create-function", "--function-name", name, "--runtime", "provided.al2023",
+		"--handler", "bootstrap", "--architectures", "arm64", "--role", role.Role.Arn, "--zip-file", "fileb://" + file}
+	if env != nil {
+		b, err := json.Marshal(map[string]any{"Variables": env})
+		if err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "--environment", string(b))
+	}
+	awsCLI(t, endpoint, args...)
 }
 
 // reserved returns the function's reserved concurrency, -1 when it has none.

@@ -31,7 +31,7 @@ const (
 	// DemoAvatarID is the avatar the example site asks for.
 	DemoAvatarID = "4386676996480451678"
 	// SecretID is the name of the secret seeded in the local Secrets Manager.
-	SecretID = "trulience-token/api-key"
+	SecretID = "trulience-token-api-key"
 	// Route is the API's one route, as in template.yaml.
 	Route = "POST /token"
 )

@@ -246,7 +246,7 @@ func TestPutAPIKeyThenTokens(t *testing.T) {
 	requireAWSCLI(t)
 	mt := moto.ForTest(t)
 
-	arn := createSecret(t, mt.URL, "trulience-token/api-key")
+	arn := createSecret(t, mt.URL, "trulience-token-api-key")
 	createStack(t, mt.URL, "trulience-token", map[string]string{"SecretArn": arn})
 	// The function reads the secret by ARN, as the template wires it.
 	stack := startStack(t, mt, arn, placeholder, map[string]string{"SECRET_TTL": "1s"})

@@ -16,6 +16,7 @@ Needs only PyYAML (which cfn-lint installs).
 """
 
 import glob
+import itertools
 import os
 import re
 import unittest
@@ -25,6 +26,8 @@ import yaml
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 WORKFLOWS = sorted(glob.glob(os.path.join(ROOT, ".github", "workflows", "*.yml")))
 DEPLOY_WORKFLOW = os.path.join(ROOT, ".github", "workflows", "deploy.yml")
+# The reusable workflow deploy.yml calls once per environment.
+DEPLOY_STACK_WORKFLOW = os.path.join(ROOT, ".github", "workflows", "deploy-stack.yml")
 ROLE_TEMPLATE = os.path.join(ROOT, "deploy", "github-oidc-role.yaml")
 MAKEFILE = os.path.join(ROOT, "Makefile")
 
@@ -214,40 +217,74 @@ class WorkflowTest(unittest.TestCase):
 
     def test_deploy_job_permissions_and_environment(self):
         deploy = self.workflows[os.path.relpath(DEPLOY_WORKFLOW, ROOT)]
-        self.assertEqual(deploy.get("permissions"), {"id-token": "write", "contents": "read"})
+        self.assertEqual(deploy.get("permissions"), {"contents": "read"})
         self.assertIn("workflow_dispatch", triggers(deploy))
         self.assertEqual(triggers(deploy)["push"]["branches"], ["main"])
+        # Staging first, production only after it (or without it when it is turned off).
+        jobs = deploy["jobs"]
+        self.assertEqual(jobs["staging"]["with"]["environment"], "staging")
+        self.assertEqual(jobs["staging"]["with"]["config-env"], "staging")
+        self.assertEqual(jobs["production"]["with"]["environment"], "production")
+        self.assertEqual(jobs["production"]["with"]["config-env"], "prod")
+        self.assertIn("staging", jobs["production"]["needs"])
+        self.assertIn("needs.checks.result == 'success'", jobs["production"]["if"])
+        for job_id, job in jobs.items():
+            perms = job.get("permissions")
+            self.assertIsInstance(perms, dict, f"job {job_id} inherits its permissions")
+            if job.get("uses") == "./.github/workflows/deploy-stack.yml":
+                self.assertEqual(perms, {"id-token": "write", "contents": "read"})
+            else:
+                self.assertNotEqual(perms.get("id-token"), "write", f"job {job_id} gets an OIDC token it does not use")
+        # The one job that assumes an AWS role runs in the environment it was given,
+        # so its OIDC subject names that environment.
+        stack_wf = self.workflows[os.path.relpath(DEPLOY_STACK_WORKFLOW, ROOT)]
+        self.assertEqual(list(triggers(stack_wf)), ["workflow_call"])
         aws_jobs = []
-        for job_id, job in deploy["jobs"].items():
-            assumes = any("configure-aws-credentials" in s.get("uses", "") for s in job.get("steps", []))
-            if assumes:
+        for job_id, job in stack_wf["jobs"].items():
+            if any("configure-aws-credentials" in s.get("uses", "") for s in job.get("steps", [])):
                 aws_jobs.append(job_id)
-                env = job.get("environment")
-                self.assertEqual(env if isinstance(env, str) else (env or {}).get("name"), "production",
-                                 f"job {job_id} assumes the AWS role outside the production environment")
+                self.assertEqual(job.get("environment"), "${{ inputs.environment }}")
                 with_ = next(s["with"] for s in job["steps"] if "configure-aws-credentials" in s.get("uses", ""))
                 self.assertEqual(with_.get("role-to-assume"), "${{ vars.AWS_DEPLOY_ROLE_ARN }}")
                 self.assertEqual(with_.get("aws-region"), "${{ vars.AWS_REGION }}")
-            else:
-                perms = job.get("permissions")
-                self.assertIsInstance(perms, dict, f"job {job_id} inherits id-token: write without using it")
-                self.assertNotEqual(perms.get("id-token"), "write", f"job {job_id} gets an OIDC token it does not use")
         self.assertEqual(len(aws_jobs), 1, "exactly one deploy job should assume the AWS role")
 
     def test_deploy_uses_no_secrets(self):
-        text = read(DEPLOY_WORKFLOW)
-        self.assertNotRegex(text, r"\bsecrets\.", "deploy.yml must take stack parameters from vars., not secrets.")
-        self.assertNotRegex(text, r"(?m)^\s*secrets:\s*inherit", "deploy.yml must not pass its secrets on")
+        for path in (DEPLOY_WORKFLOW, DEPLOY_STACK_WORKFLOW):
+            text = read(path)
+            self.assertNotRegex(text, r"\bsecrets\.", f"{path} must take stack parameters from vars., not secrets.")
+            self.assertNotRegex(text, r"(?m)^\s*secrets:\s*inherit", f"{path} must not pass its secrets on")
+        text = read(DEPLOY_STACK_WORKFLOW)
         self.assertIn("${{ vars.ALLOWED_AVATAR_IDS }}", text)
         self.assertIn("${{ vars.ALLOWED_ORIGINS }}", text)
 
     def test_deploy_writes_only_the_stack_prefix(self):
         # The role may write only <stack>/* in the SAM CLI bucket.
-        deploy = load_yaml(DEPLOY_WORKFLOW)
-        scripts = "\n".join(s for _, s in run_scripts(deploy))
+        scripts = "\n".join(s for _, s in run_scripts(load_yaml(DEPLOY_STACK_WORKFLOW)))
         self.assertRegex(scripts, r"sam deploy[^\n]*(\\\n[^\n]*)*--s3-prefix \"\$STACK_NAME\"")
         self.assertRegex(scripts, r"--no-confirm-changeset")
         self.assertRegex(scripts, r"--no-fail-on-empty-changeset")
+
+    def test_deploy_clears_a_failed_first_deploy_first(self):
+        # prepare-stack.sh runs before sam deploy, in the same job.
+        steps = [s.get("run", "") for s in load_yaml(DEPLOY_STACK_WORKFLOW)["jobs"]["deploy"]["steps"]]
+        prepare = next(i for i, r in enumerate(steps) if "scripts/prepare-stack.sh" in r)
+        deploy = next(i for i, r in enumerate(steps) if "sam deploy" in r)
+        self.assertLess(prepare, deploy)
+
+    def test_environments_have_distinct_stacks(self):
+        import tomllib
+
+        with open(os.path.join(ROOT, "samconfig.toml"), "rb") as f:
+            cfg = tomllib.load(f)
+        names = {env: cfg[env]["global"]["parameters"]["stack_name"] for env in ("staging", "prod")}
+        self.assertNotEqual(names["staging"], names["prod"])
+        # A role may manage <stack>-*: neither stack's resources may match the other's prefix.
+        for a, b in itertools.permutations(names.values(), 2):
+            self.assertFalse(b.startswith(a + "-"), f"{b} falls under {a}-*")
+        for env, name in names.items():
+            self.assertEqual(cfg[env]["deploy"]["parameters"]["s3_prefix"], name)
+            self.assertFalse(cfg[env]["deploy"]["parameters"]["confirm_changeset"])
 
 
 class DeployRoleTest(unittest.TestCase):

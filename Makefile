@@ -13,6 +13,8 @@ VENV          := .venv
 GITHUB_REPO        ?=
 GITHUB_ENVIRONMENT ?= production
 OIDC_PROVIDER_ARN  ?=
+DOMAIN_NAME        ?=
+HOSTED_ZONE_ID     ?=
 ROLE_STACK_NAME    ?= github-deploy-$(STACK_NAME)
 PY            := $(VENV)/bin/python
 # cfn-lint from the .venv's Python, wherever its script was installed.
@@ -77,7 +79,7 @@ else
 endif
 
 deploy-role: ## Create/update the IAM role GitHub Actions deploys STACK_NAME with (GITHUB_REPO=owner/name; docs/continuous-deployment.md)
-	@[ -n "$(GITHUB_REPO)" ] || { echo "usage: make deploy-role GITHUB_REPO=owner/name [GITHUB_ENVIRONMENT=production] [OIDC_PROVIDER_ARN=arn:...]" >&2; exit 2; }
+	@[ -n "$(GITHUB_REPO)" ] || { echo "usage: make deploy-role GITHUB_REPO=owner/name [STACK_NAME=...] [GITHUB_ENVIRONMENT=production] [OIDC_PROVIDER_ARN=arn:...] [DOMAIN_NAME=... HOSTED_ZONE_ID=...]" >&2; exit 2; }
 	aws cloudformation deploy \
 		--template-file deploy/github-oidc-role.yaml \
 		--stack-name "$(ROLE_STACK_NAME)" \
@@ -87,7 +89,9 @@ deploy-role: ## Create/update the IAM role GitHub Actions deploys STACK_NAME wit
 			GitHubRepository="$(GITHUB_REPO)" \
 			GitHubEnvironment="$(GITHUB_ENVIRONMENT)" \
 			TokenStackName="$(STACK_NAME)" \
-			ExistingOidcProviderArn="$(OIDC_PROVIDER_ARN)"
+			ExistingOidcProviderArn="$(OIDC_PROVIDER_ARN)" \
+			DomainName="$(DOMAIN_NAME)" \
+			HostedZoneId="$(HOSTED_ZONE_ID)"
 	@aws cloudformation describe-stacks --stack-name "$(ROLE_STACK_NAME)" \
 		--query "Stacks[0].Outputs[?OutputKey=='RoleArn'].OutputValue" --output text
 

@@ -15,7 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/trulience-token/trulience-token/internal/config"
+	"github.com/trulience-token/trulience-token/internal/earlyconn"
 	"github.com/trulience-token/trulience-token/internal/httpapi"
+	"github.com/trulience-token/trulience-token/internal/httpclient"
 	"github.com/trulience-token/trulience-token/internal/limits"
 	"github.com/trulience-token/trulience-token/internal/metrics"
 	"github.com/trulience-token/trulience-token/internal/mint"
@@ -25,7 +27,7 @@ import (
 )
 
 // initTimeout bounds the waits started during init: the SDK configuration,
-// the first key and the first connections. Kept short: a slow Secrets
+// the first key and the connection to DynamoDB. Kept short: a slow Secrets
 // Manager must not eat the first request's time, and that request tries
 // again anyway.
 const initTimeout = 1 * time.Second
@@ -44,27 +46,23 @@ func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), initTimeout)
 	defer cancel()
 
-	// A cold start's network waits, the connection to Trulience (in a
-	// Lambda, already opening since package initialization: see
-	// internal/trulience/earlyconn), the one to Cloudflare when the bot check
-	// is on, and the key, go on after init returns, while the runtime hands
-	// over the first request and the handler checks it: that request waits
-	// only for what is still missing (a client's dial waits for the
-	// connection being opened, keys.Key for the read under way).
-	api := trulience.NewClient(cfg.APIURL, cfg.UpstreamTimeout)
-	api.StartPreconnect(ctx, func(err error) {
-		if err != nil {
-			log.Warn("connecting to Trulience during init failed; the first request will try again", "error", err.Error())
-		}
+	// A cold start's network waits go on after init returns, while the
+	// runtime hands over the first request and the handler checks it: the
+	// connection to Trulience (opening since package initialization, in a
+	// Lambda: see internal/earlyconn), the one to Cloudflare when the bot
+	// check is on, and the key. That request waits only for what is still
+	// missing. One HTTP client carries both services' calls.
+	earlyconn.Report(func(addr, outcome string) {
+		log.Info("early connection", "addr", addr, "outcome", outcome)
 	})
+	if cfg.BotCheck.On() && os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
+		earlyconn.Start(cfg.BotCheck.VerifyURL, nil)
+	}
+	hc := httpclient.New(earlyconn.Dialer{}.DialTLSContext)
+	api := trulience.NewClient(cfg.APIURL, cfg.UpstreamTimeout, hc)
 	var bot *turnstile.Client
 	if cfg.BotCheck.On() {
-		bot = turnstile.NewClient(cfg.BotCheck)
-		bot.StartPreconnect(ctx, func(err error) {
-			if err != nil {
-				log.Warn("connecting to Cloudflare siteverify during init failed; the first bot check will try again", "error", err.Error())
-			}
-		})
+		bot = turnstile.NewClient(cfg.BotCheck, hc)
 	}
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {

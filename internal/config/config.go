@@ -9,12 +9,10 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/trulience-token/trulience-token/internal/endpoints"
 )
 
 // DefaultAPIURL is the Trulience API base URL used when TRULIENCE_API_URL is unset.
-const DefaultAPIURL = endpoints.Trulience
+const DefaultAPIURL = "https://trulience.com"
 
 // Config is the function's validated configuration.
 type Config struct {

@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"os"
 	"time"
@@ -34,9 +33,6 @@ const initTimeout = 1 * time.Second
 
 func main() {
 	cfg, err := config.Load(os.Getenv)
-	lim, limErr := limits.Load(os.Getenv)
-	namespace, nsErr := metrics.LoadNamespace(os.Getenv)
-	err = errors.Join(err, limErr, nsErr)
 	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	if err != nil {
 		log.Error("invalid configuration: every request will be answered 500 internal_error until it is fixed", "error", err.Error())
@@ -81,15 +77,15 @@ func main() {
 	if bot != nil {
 		guards = append(guards, &turnstile.Guard{Mode: cfg.BotCheck.Mode, Verify: bot, Secrets: keys, Log: log})
 	}
-	if lim.On() {
+	if cfg.Limits.On() {
 		// Only with a limit set: the DynamoDB client costs init nothing otherwise.
 		db := dynamodb.NewFromConfig(awsCfg)
-		guards = append(guards, limits.New(lim, &limits.Dynamo{Client: db, Table: lim.Table}).KeyFrom(keys.Key))
+		guards = append(guards, limits.New(cfg.Limits, &limits.Dynamo{Client: db, Table: cfg.Limits.Table}).KeyFrom(keys.Key))
 		go func() {
-			if err := limits.Preconnect(ctx, db, lim.Table); err != nil {
+			if err := limits.Preconnect(ctx, db, cfg.Limits.Table); err != nil {
 				log.Warn("connecting to DynamoDB during init failed; the first request will try again", "error", err.Error())
 			}
 		}()
 	}
-	lambda.Start(httpapi.New(cfg, &mint.Service{Keys: keys, API: api, Log: log}, log, guards...).WithMeter(metrics.NewWriter(os.Stdout, namespace)))
+	lambda.Start(httpapi.New(cfg, &mint.Service{Keys: keys, API: api, Log: log}, log, guards...).WithMeter(metrics.NewWriter(os.Stdout, cfg.MetricsNamespace)))
 }

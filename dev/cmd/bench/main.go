@@ -96,7 +96,7 @@ func run(ctx context.Context, o options) ([]bench.Row, error) {
 	printMachine(o)
 
 	step("building the arm64 bootstraps (deployment flags)")
-	rows := sizeRows(ctx, root, o.function, dir)
+	rows := append(codeRows(root), sizeRows(ctx, root, o.function, dir)...)
 
 	step("building the host bootstraps for the RIE")
 	fn, err := rie.BuildPackage(ctx, o.function, filepath.Join(dir, "function"))

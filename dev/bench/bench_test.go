@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -184,5 +185,17 @@ func TestLimits(t *testing.T) {
 		if got := tt.l.GuardedColdLimit(tt.g); got != tt.want {
 			t.Errorf("%+v.GuardedColdLimit(%+v) = %v, want %v", tt.l, tt.g, got, tt.want)
 		}
+	}
+}
+
+// TestMeasureCode: the code figures find what they count (make bench
+// prints them against their targets).
+func TestMeasureCode(t *testing.T) {
+	c, err := MeasureCode(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TrulienceLines == 0 || !slices.Contains(c.Inits, "internal/earlyconn") {
+		t.Errorf("%+v: want internal/trulience's lines and internal/earlyconn's init", c)
 	}
 }

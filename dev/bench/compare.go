@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,6 +32,17 @@ type Impl struct {
 	// Process is the path that names its running process, for peak RSS:
 	// the executable, or an argument of it (node's script).
 	Process string
+	// Env is added to the network's environment (the memory size).
+	Env map[string]string
+	// Group, when set, holds the RIE and the function (a CPU share).
+	Group interface{ Add(pid int) error }
+}
+
+// options are the RIE options of one run of impl with env.
+func (impl Impl) options(env map[string]string) rie.Options {
+	env = maps.Clone(env)
+	maps.Copy(env, impl.Env)
+	return rie.Options{Bootstrap: impl.Bootstrap, Env: env, Group: impl.Group}
 }
 
 // GoImpl is a Go bootstrap, which is its own process.
@@ -87,7 +99,7 @@ type Profile struct {
 
 // MeasureColdOK is MeasureColdStart that also requires the answer to be 200.
 func MeasureColdOK(ctx context.Context, impl Impl, env map[string]string, payload []byte) (ColdStart, error) {
-	e, err := rie.Start(ctx, rie.Options{Bootstrap: impl.Bootstrap, Env: env})
+	e, err := rie.Start(ctx, impl.options(env))
 	if err != nil {
 		return ColdStart{}, err
 	}
@@ -105,7 +117,7 @@ func MeasureColdOK(ctx context.Context, impl Impl, env map[string]string, payloa
 // MeasureWarmOK runs impl under a fresh RIE: one cold invocation, then n
 // warm ones, each of which must answer 200; it fills the warm part of a Profile.
 func MeasureWarmOK(ctx context.Context, impl Impl, env map[string]string, payload []byte, peers *Peers, n int, p *Profile) error {
-	e, err := rie.Start(ctx, rie.Options{Bootstrap: impl.Bootstrap, Env: env})
+	e, err := rie.Start(ctx, impl.options(env))
 	if err != nil {
 		return err
 	}

@@ -161,17 +161,3 @@ func TestRecords(t *testing.T) {
 		})
 	}
 }
-
-func TestNamespace(t *testing.T) {
-	for v, want := range map[string]string{"": "TrulienceToken", "My/App": "My/App"} {
-		got, err := metrics.LoadNamespace(func(string) string { return v })
-		if err != nil || got != want {
-			t.Errorf("%q: %q, %v", v, got, err)
-		}
-	}
-	for _, v := range []string{"AWS/Lambda", "bad\nname", strings.Repeat("x", 256)} {
-		if _, err := metrics.LoadNamespace(func(string) string { return v }); err == nil {
-			t.Errorf("%q accepted", v)
-		}
-	}
-}

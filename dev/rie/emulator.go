@@ -41,6 +41,9 @@ type Options struct {
 	// LogLevel is the RIE's own log level; empty means info. (The RIE would
 	// otherwise read the function's LOG_LEVEL.)
 	LogLevel string
+	// Group, when set, gets the RIE's process as soon as it starts, so the
+	// RIE and the function it starts share its limits (cpushare.Group).
+	Group interface{ Add(pid int) error }
 }
 
 // DefaultEnv is the environment every function gets unless Options.Env
@@ -115,7 +118,7 @@ func Start(ctx context.Context, opts Options) (*Emulator, error) {
 		if err != nil {
 			return nil, err
 		}
-		e, err := launch(ctx, bin, bootstrap, addr, apiAddr, level, env, opts.Stdout)
+		e, err := launch(ctx, bin, bootstrap, addr, apiAddr, level, env, opts.Stdout, opts.Group)
 		if err != nil && attempt < 5 && strings.Contains(err.Error(), "address already in use") {
 			continue
 		}
@@ -124,7 +127,7 @@ func Start(ctx context.Context, opts Options) (*Emulator, error) {
 }
 
 // launch starts one RIE on addr (invocations) and apiAddr (the Runtime API).
-func launch(ctx context.Context, bin, bootstrap, addr, apiAddr, level string, env map[string]string, stdout io.Writer) (*Emulator, error) {
+func launch(ctx context.Context, bin, bootstrap, addr, apiAddr, level string, env map[string]string, stdout io.Writer, group interface{ Add(int) error }) (*Emulator, error) {
 	e := &Emulator{
 		URL:       "http://" + addr,
 		bootstrap: bootstrap,
@@ -147,6 +150,12 @@ func launch(ctx context.Context, bin, bootstrap, addr, apiAddr, level string, en
 	e.cmd.Stdout, e.cmd.Stderr = e.logs, e.logs
 	if err := proc.Start(e.cmd, func() { e.logs.flush(); close(e.done) }); err != nil {
 		return nil, err
+	}
+	if group != nil {
+		if err := group.Add(e.cmd.Process.Pid); err != nil {
+			e.Close()
+			return nil, err
+		}
 	}
 	if err := e.waitListening(ctx, addr); err != nil {
 		e.Close()

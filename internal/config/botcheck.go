@@ -8,13 +8,11 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/trulience-token/trulience-token/internal/endpoints"
 )
 
 // DefaultTurnstileVerifyURL is Cloudflare's siteverify endpoint, used when
 // TURNSTILE_VERIFY_URL is unset.
-const DefaultTurnstileVerifyURL = endpoints.TurnstileVerify
+const DefaultTurnstileVerifyURL = "https://challenges.cloudflare.com/turnstile/v0/siteverify"
 
 // BotCheckMode is BOT_CHECK: whether the Turnstile bot check runs, and
 // whether it refuses.

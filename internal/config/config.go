@@ -9,12 +9,10 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/trulience-token/trulience-token/internal/endpoints"
 )
 
 // DefaultAPIURL is the Trulience API base URL used when TRULIENCE_API_URL is unset.
-const DefaultAPIURL = endpoints.Trulience
+const DefaultAPIURL = "https://trulience.com"
 
 // Config is the function's validated configuration.
 type Config struct {
@@ -43,6 +41,10 @@ type Config struct {
 	// MaxKeyStaleness bounds how long after the last successful read the
 	// cached API key is still served while Secrets Manager fails transiently.
 	MaxKeyStaleness time.Duration
+	// Limits are the per-visitor and daily limits (CLIENT_TOKEN_LIMIT and friends).
+	Limits Limits
+	// MetricsNamespace is the CloudWatch namespace of the metrics records.
+	MetricsNamespace string
 }
 
 // Load builds a Config from getenv (os.Getenv in production). All problems are
@@ -87,6 +89,10 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 	loadSignedIn(getenv, &c, fail)
+	c.Limits = loadLimits(getenv, fail)
+	if c.MetricsNamespace, err = parseNamespace(getenv("METRICS_NAMESPACE")); err != nil {
+		fail("METRICS_NAMESPACE", err)
+	}
 	return c, errors.Join(errs...)
 }
 

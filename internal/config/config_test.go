@@ -38,11 +38,13 @@ func TestLoadDefaults(t *testing.T) {
 			IDs:     []string{"4386676996480451678"},
 			Default: "4386676996480451678",
 		},
-		SecretTTL:       5 * time.Minute,
-		UpstreamTimeout: 3 * time.Second,
-		LogLevel:        slog.LevelInfo,
-		BotCheck:        BotCheck{Mode: BotCheckOff, VerifyURL: DefaultTurnstileVerifyURL, Timeout: 2 * time.Second},
-		MaxKeyStaleness: time.Hour,
+		SecretTTL:        5 * time.Minute,
+		UpstreamTimeout:  3 * time.Second,
+		LogLevel:         slog.LevelInfo,
+		BotCheck:         BotCheck{Mode: BotCheckOff, VerifyURL: DefaultTurnstileVerifyURL, Timeout: 2 * time.Second},
+		MaxKeyStaleness:  time.Hour,
+		Limits:           Limits{Timeout: DefaultLimitsTimeout, FailOpen: true},
+		MetricsNamespace: DefaultMetricsNamespace,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Load() = %+v\nwant     %+v", c, want)
@@ -67,15 +69,17 @@ func TestLoadEveryVariable(t *testing.T) {
 		t.Fatalf("Load: %v", err)
 	}
 	want := Config{
-		SecretID:        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:trulience-AbCdEf",
-		APIURL:          "https://api.example.com/v1",
-		Avatars:         Avatars{IDs: []string{"111", "222", "333"}, Default: "111"},
-		Origins:         Origins{List: []string{"https://www.example.com", "http://localhost:8000"}},
-		SecretTTL:       90 * time.Second,
-		UpstreamTimeout: 2500 * time.Millisecond,
-		LogLevel:        slog.LevelDebug,
-		BotCheck:        c.BotCheck, // botcheck_test.go checks it
-		MaxKeyStaleness: 15 * time.Minute,
+		SecretID:         "arn:aws:secretsmanager:eu-west-1:123456789012:secret:trulience-AbCdEf",
+		APIURL:           "https://api.example.com/v1",
+		Avatars:          Avatars{IDs: []string{"111", "222", "333"}, Default: "111"},
+		Origins:          Origins{List: []string{"https://www.example.com", "http://localhost:8000"}},
+		SecretTTL:        90 * time.Second,
+		UpstreamTimeout:  2500 * time.Millisecond,
+		LogLevel:         slog.LevelDebug,
+		BotCheck:         c.BotCheck, // botcheck_test.go checks it
+		MaxKeyStaleness:  15 * time.Minute,
+		Limits:           Limits{Timeout: DefaultLimitsTimeout, FailOpen: true},
+		MetricsNamespace: DefaultMetricsNamespace,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Load() = %+v\nwant     %+v", c, want)
@@ -270,12 +274,14 @@ func TestLoadReportsEveryProblemTogether(t *testing.T) {
 		"SECRET_TTL":          "soon",
 		"UPSTREAM_TIMEOUT":    "-5s",
 		"LOG_LEVEL":           "loud",
+		"DAILY_TOKEN_LIMIT":   "lots",
+		"METRICS_NAMESPACE":   "AWS/Lambda",
 	}))
 	if err == nil {
 		t.Fatal("Load succeeded on a broken environment")
 	}
 	lines := strings.Split(err.Error(), "\n")
-	names := []string{"TRULIENCE_SECRET_ID", "TRULIENCE_API_URL", "ALLOWED_AVATAR_IDS", "ALLOWED_ORIGINS", "SECRET_TTL", "UPSTREAM_TIMEOUT", "LOG_LEVEL"}
+	names := []string{"TRULIENCE_SECRET_ID", "TRULIENCE_API_URL", "ALLOWED_AVATAR_IDS", "ALLOWED_ORIGINS", "SECRET_TTL", "UPSTREAM_TIMEOUT", "LOG_LEVEL", "DAILY_TOKEN_LIMIT", "METRICS_NAMESPACE"}
 	if len(lines) != len(names) {
 		t.Errorf("got %d problems, want %d:\n%v", len(lines), len(names), err)
 	}

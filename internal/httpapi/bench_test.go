@@ -89,7 +89,7 @@ func benchService(b *testing.B) Minter {
 	b.Cleanup(srv.Close)
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	keys := secret.New(benchGetter(func() string { return "tru_live_bench" }), "bench", 5*time.Minute, log)
-	return &mint.Service{Keys: keys, API: trulience.NewClient(srv.URL, 5*time.Second), Log: log}
+	return &mint.Service{Keys: keys, API: trulience.NewClient(srv.URL, 5*time.Second, nil), Log: log}
 }
 
 func benchHandler(b *testing.B, m Minter) *Handler {

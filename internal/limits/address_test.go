@@ -29,7 +29,7 @@ func TestAddressKey(t *testing.T) {
 // TestIPv6VisitorIsItsPrefix: every address of one /64 shares one window;
 // another /64 has its own; an IPv4-mapped address shares its IPv4 window.
 func TestIPv6VisitorIsItsPrefix(t *testing.T) {
-	g := guardAt(Settings{Client: Rate{2, 10 * time.Minute}, HashKey: "k"}, newMem(), t0)
+	g := guardAt(Settings{Client: Rate{N: 2, Window: 10 * time.Minute}, HashKey: "k"}, newMem(), t0)
 	take := func(ip string) bool {
 		return g.Check(t.Context(), httpapi.Visitor{SourceIP: ip}).Refuse == nil
 	}

@@ -1,3 +1,6 @@
+// Package limits is the guard that caps how many tokens one visitor gets per
+// window and how many the endpoint issues per UTC day, counted in a
+// DynamoDB table shared by every container of the function.
 package limits
 
 import (
@@ -11,9 +14,19 @@ import (
 	"sync"
 	"time"
 
+	"github.com/trulience-token/trulience-token/internal/config"
 	"github.com/trulience-token/trulience-token/internal/httpapi"
 	"github.com/trulience-token/trulience-token/internal/idhash"
 )
+
+// Settings are the limits' configuration, read by package config.
+type Settings = config.Limits
+
+// Rate is N tokens per Window (config.Rate).
+type Rate = config.Rate
+
+// DefaultTimeout bounds one request's limit check when LIMITS_TIMEOUT is unset.
+const DefaultTimeout = config.DefaultLimitsTimeout
 
 // Problems the guard answers with.
 var (
@@ -241,4 +254,17 @@ func later(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// windowOf is the window of length d holding t: its start and end.
+func windowOf(t time.Time, d time.Duration) (start, end time.Time) {
+	start = t.UTC().Truncate(d)
+	return start, start.Add(d)
+}
+
+// dayOf is the UTC day holding t.
+func dayOf(t time.Time) (start, end time.Time) {
+	t = t.UTC()
+	start = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	return start, start.AddDate(0, 0, 1)
 }

@@ -90,7 +90,7 @@ var visitor = httpapi.Visitor{SourceIP: "203.0.113.9"}
 
 func TestClientLimit(t *testing.T) {
 	st := newMem()
-	g := guardAt(Settings{Client: Rate{5, 10 * time.Minute}}, st, t0)
+	g := guardAt(Settings{Client: Rate{N: 5, Window: 10 * time.Minute}}, st, t0)
 	for i := range 5 {
 		if vd := g.Check(context.Background(), visitor); vd.Refuse != nil {
 			t.Fatalf("request %d refused: %v", i+1, vd.Refuse)
@@ -108,7 +108,7 @@ func TestClientLimit(t *testing.T) {
 	if vd := g.Check(context.Background(), httpapi.Visitor{SourceIP: "198.51.100.1"}); vd.Refuse != nil {
 		t.Errorf("another visitor refused")
 	}
-	next := guardAt(Settings{Client: Rate{5, 10 * time.Minute}}, st, t0.Add(150*time.Second))
+	next := guardAt(Settings{Client: Rate{N: 5, Window: 10 * time.Minute}}, st, t0.Add(150*time.Second))
 	if vd := next.Check(context.Background(), visitor); vd.Refuse != nil {
 		t.Errorf("next window refused")
 	}
@@ -116,7 +116,7 @@ func TestClientLimit(t *testing.T) {
 	user := func(ip string) httpapi.Visitor {
 		return httpapi.Visitor{SourceIP: ip, Claims: map[string]string{"sub": "user-1"}}
 	}
-	g2 := guardAt(Settings{Client: Rate{1, time.Hour}}, newMem(), t0)
+	g2 := guardAt(Settings{Client: Rate{N: 1, Window: time.Hour}}, newMem(), t0)
 	if vd := g2.Check(context.Background(), user("192.0.2.1")); vd.Refuse != nil {
 		t.Fatal("first request of a user refused")
 	}
@@ -127,7 +127,7 @@ func TestClientLimit(t *testing.T) {
 
 func TestConcurrentRequestsGetExactlyTheLimit(t *testing.T) {
 	st := newMem()
-	g := guardAt(Settings{Client: Rate{5, 10 * time.Minute}, Daily: 1000}, st, t0)
+	g := guardAt(Settings{Client: Rate{N: 5, Window: 10 * time.Minute}, Daily: 1000}, st, t0)
 	var granted atomic.Int32
 	var wg sync.WaitGroup
 	for range 40 {
@@ -152,7 +152,7 @@ func TestConcurrentRequestsGetExactlyTheLimit(t *testing.T) {
 
 func TestDailyLimit(t *testing.T) {
 	st := newMem()
-	g := guardAt(Settings{Client: Rate{100, time.Hour}, Daily: 3}, st, t0)
+	g := guardAt(Settings{Client: Rate{N: 100, Window: time.Hour}, Daily: 3}, st, t0)
 	for i := range 3 {
 		ip := httpapi.Visitor{SourceIP: "192.0.2." + string(rune('1'+i))}
 		if vd := g.Check(context.Background(), ip); vd.Refuse != nil {
@@ -175,7 +175,7 @@ func TestDailyLimit(t *testing.T) {
 
 func TestReleaseGivesBackTheDailyCountOnly(t *testing.T) {
 	st := newMem()
-	g := guardAt(Settings{Client: Rate{5, 10 * time.Minute}, Daily: 10}, st, t0)
+	g := guardAt(Settings{Client: Rate{N: 5, Window: 10 * time.Minute}, Daily: 10}, st, t0)
 	vd := g.Check(context.Background(), visitor)
 	if vd.Refuse != nil || vd.Release == nil {
 		t.Fatalf("verdict %+v", vd)
@@ -201,7 +201,7 @@ func TestUndoGivesBackEverything(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			st := newMem()
 			st.fail = tt.fail
-			g := guardAt(Settings{Client: Rate{2, 10 * time.Minute}, Daily: 10, FailOpen: true, Timeout: time.Second}, st, t0)
+			g := guardAt(Settings{Client: Rate{N: 2, Window: 10 * time.Minute}, Daily: 10, FailOpen: true, Timeout: time.Second}, st, t0)
 			for range 5 {
 				vd := g.Check(context.Background(), visitor)
 				if vd.Refuse != nil {
@@ -239,7 +239,7 @@ func TestFailModes(t *testing.T) {
 			if st.fail == nil {
 				st.fail = map[string]error{}
 			}
-			g := guardAt(Settings{Client: Rate{5, 10 * time.Minute}, Daily: 10, FailOpen: tt.open, Timeout: 50 * time.Millisecond}, st, t0)
+			g := guardAt(Settings{Client: Rate{N: 5, Window: 10 * time.Minute}, Daily: 10, FailOpen: tt.open, Timeout: 50 * time.Millisecond}, st, t0)
 			vd := g.Check(context.Background(), visitor)
 			if tt.open {
 				if vd.Refuse != nil {
@@ -270,7 +270,7 @@ func TestFailModes(t *testing.T) {
 
 func TestAFullCounterRefusesEvenWhenTheOtherFails(t *testing.T) {
 	st := newMem()
-	g := guardAt(Settings{Client: Rate{1, 10 * time.Minute}, Daily: 10, FailOpen: true}, st, t0)
+	g := guardAt(Settings{Client: Rate{N: 1, Window: 10 * time.Minute}, Daily: 10, FailOpen: true}, st, t0)
 	g.Check(context.Background(), visitor)
 	st.fail["d#"] = errors.New("down")
 	if vd := g.Check(context.Background(), visitor); vd.Refuse == nil || vd.Refuse.Code != "limit_exceeded" {
@@ -279,7 +279,7 @@ func TestAFullCounterRefusesEvenWhenTheOtherFails(t *testing.T) {
 }
 
 func TestVisitorHash(t *testing.T) {
-	g := guardAt(Settings{Client: Rate{5, 10 * time.Minute}, HashKey: "per-deployment"}, newMem(), t0)
+	g := guardAt(Settings{Client: Rate{N: 5, Window: 10 * time.Minute}, HashKey: "per-deployment"}, newMem(), t0)
 	ip := httpapi.Visitor{SourceIP: "203.0.113.9"}
 	user := httpapi.Visitor{SourceIP: "203.0.113.9", Claims: map[string]string{"sub": "auth0|12345"}}
 	hIP, hUser := g.VisitorHash(ip), g.VisitorHash(user)
@@ -294,7 +294,7 @@ func TestVisitorHash(t *testing.T) {
 			}
 		}
 	}
-	other := guardAt(Settings{Client: Rate{5, 10 * time.Minute}, HashKey: "another deployment"}, newMem(), t0)
+	other := guardAt(Settings{Client: Rate{N: 5, Window: 10 * time.Minute}, HashKey: "another deployment"}, newMem(), t0)
 	if other.VisitorHash(ip) == hIP {
 		t.Error("two deployments hash an address alike")
 	}
@@ -304,7 +304,7 @@ func TestVisitorHash(t *testing.T) {
 }
 
 func TestKeysNameTheirWindow(t *testing.T) {
-	g := guardAt(Settings{Client: Rate{5, 10 * time.Minute}}, newMem(), t0)
+	g := guardAt(Settings{Client: Rate{N: 5, Window: 10 * time.Minute}}, newMem(), t0)
 	key, end := g.VisitorKey(visitor, t0)
 	if !strings.HasPrefix(key, "v#600#1741083000#") || !end.Equal(time.Date(2025, 3, 4, 10, 20, 0, 0, time.UTC)) {
 		t.Errorf("key %q, end %v", key, end)
@@ -357,8 +357,8 @@ func TestHashKeyedWithTheAPIKey(t *testing.T) {
 	var readErr error
 	read := func(context.Context) (string, error) { return apiKey, readErr }
 	st := newMem()
-	g := guardAt(Settings{Client: Rate{5, 10 * time.Minute}, FailOpen: false}, st, t0).KeyFrom(read)
-	plain := guardAt(Settings{Client: Rate{5, 10 * time.Minute}}, newMem(), t0)
+	g := guardAt(Settings{Client: Rate{N: 5, Window: 10 * time.Minute}, FailOpen: false}, st, t0).KeyFrom(read)
+	plain := guardAt(Settings{Client: Rate{N: 5, Window: 10 * time.Minute}}, newMem(), t0)
 
 	if vd := g.Check(context.Background(), visitor); vd.Refuse != nil {
 		t.Fatalf("verdict %+v", vd)
@@ -372,9 +372,9 @@ func TestHashKeyedWithTheAPIKey(t *testing.T) {
 	if g.VisitorHash(visitor) == first {
 		t.Error("the hash did not follow the rotated key")
 	}
-	fixed := guardAt(Settings{Client: Rate{5, 10 * time.Minute}, HashKey: "explicit"}, newMem(), t0).KeyFrom(read)
+	fixed := guardAt(Settings{Client: Rate{N: 5, Window: 10 * time.Minute}, HashKey: "explicit"}, newMem(), t0).KeyFrom(read)
 	fixed.Check(context.Background(), visitor)
-	if fixed.VisitorHash(visitor) != guardAt(Settings{Client: Rate{5, 10 * time.Minute}, HashKey: "explicit"}, newMem(), t0).VisitorHash(visitor) {
+	if fixed.VisitorHash(visitor) != guardAt(Settings{Client: Rate{N: 5, Window: 10 * time.Minute}, HashKey: "explicit"}, newMem(), t0).VisitorHash(visitor) {
 		t.Error("KeyFrom overrode LIMITS_HASH_KEY")
 	}
 	readErr = errors.New("secret unavailable")

@@ -10,20 +10,18 @@ package metrics
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/trulience-token/trulience-token/internal/config"
 	"github.com/trulience-token/trulience-token/internal/httpapi"
 )
 
 // DefaultNamespace is the CloudWatch namespace when METRICS_NAMESPACE is unset.
-const DefaultNamespace = "TrulienceToken"
+const DefaultNamespace = config.DefaultMetricsNamespace
 
 // Metric names. Every record carries all the counts (0 or more), so sums
 // and alarms see every request; UpstreamLatency only when Trulience was
@@ -49,28 +47,9 @@ const (
 // counts are the count metrics every record carries, in order.
 var counts = []string{TokensIssued, Refused, UpstreamErrors, LimitExceeded, BotCheckFailed, LimitsUnavailable}
 
-// LoadNamespace reads METRICS_NAMESPACE from getenv.
-func LoadNamespace(getenv func(string) string) (string, error) {
-	ns := strings.TrimSpace(getenv("METRICS_NAMESPACE"))
-	if ns == "" {
-		return DefaultNamespace, nil
-	}
-	if err := checkNamespace(ns); err != nil {
-		return "", fmt.Errorf("METRICS_NAMESPACE: %w", err)
-	}
-	return ns, nil
-}
-
 // The character checks below are loops, not regular expressions: a
 // compiled {1,255} repetition costs most of a millisecond of every cold
 // start's package initialization.
-
-// namespaceOK reports whether ns is 1-255 of letters, digits and . _ / # : - space.
-func namespaceOK(ns string) bool {
-	return charsOK(ns, 1, 255, func(c byte, _ int) bool {
-		return isAlnum(c) || strings.IndexByte("._/#: -", c) >= 0
-	})
-}
 
 // codeOK reports whether s looks like an error code: a lower-case letter,
 // then up to 39 lower-case letters and underscores. Anything else (which
@@ -104,16 +83,6 @@ func charsOK(s string, minLen, maxLen int, ok func(c byte, i int) bool) bool {
 
 func isAlnum(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-}
-
-func checkNamespace(ns string) error {
-	switch {
-	case !namespaceOK(ns):
-		return fmt.Errorf("%q is not a CloudWatch namespace (1-255 of letters, digits and . - _ / # : space)", ns)
-	case strings.HasPrefix(ns, "AWS/"):
-		return errors.New("namespaces starting with AWS/ are reserved for AWS services")
-	}
-	return nil
 }
 
 // Writer writes each request's record as one line to W. It is an

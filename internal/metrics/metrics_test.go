@@ -12,9 +12,6 @@ func TestChecks(t *testing.T) {
 		good []string
 		bad  []string
 	}{
-		{"namespace", namespaceOK,
-			[]string{"TrulienceToken", "Shop/Avatar", "My Site", "a.b_c-d#e:f", strings.Repeat("a", 255)},
-			[]string{"", strings.Repeat("a", 256), "tab\there", "é", "a*b"}},
 		{"code", codeOK,
 			[]string{"limit_exceeded", "a", strings.Repeat("a", 40)},
 			[]string{"", "_x", "Upper", "x-y", "x1", strings.Repeat("a", 41)}},
@@ -33,8 +30,5 @@ func TestChecks(t *testing.T) {
 				t.Errorf("%s %q accepted", tt.name, s)
 			}
 		}
-	}
-	if err := checkNamespace("AWS/Lambda"); err == nil {
-		t.Error("AWS/ namespace accepted")
 	}
 }

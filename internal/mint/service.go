@@ -44,8 +44,9 @@ type Service struct {
 }
 
 // Mint returns a token for r. At most two calls reach Trulience: after a 401
-// with a key that changed in Secrets Manager, or after a 429, a 503 or a
-// connection that failed before the request was sent. The retry after a
+// with a key that changed in Secrets Manager, or after a 429, a 503, a
+// connection that failed before the request was sent, or one Trulience had
+// closed while it was idle. The retry after a
 // 429 or 503 happens only when Trulience asked to wait at most MaxWait.
 func (s *Service) Mint(ctx context.Context, r trulience.Request) (trulience.Token, error) {
 	key, err := s.Keys.Key(ctx)
@@ -71,7 +72,7 @@ func (s *Service) Mint(ctx context.Context, r trulience.Request) (trulience.Toke
 		return s.API.GenerateToken(ctx, fresh, r)
 	case te.Retryable():
 		wait := te.RetryAfter
-		if wait == 0 {
+		if wait == 0 && !te.IdleClosed { // a connection closed while idle is replaced at once
 			wait = defaultBackoff
 		}
 		if wait > MaxWait {
@@ -84,7 +85,7 @@ func (s *Service) Mint(ctx context.Context, r trulience.Request) (trulience.Toke
 		if sleep == nil {
 			sleep = sleepCtx
 		}
-		if sleep(ctx, wait) != nil {
+		if wait > 0 && sleep(ctx, wait) != nil {
 			return tok, err
 		}
 		return s.API.GenerateToken(ctx, key, r)

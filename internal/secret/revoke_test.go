@@ -19,8 +19,6 @@ var revocations = map[string]error{
 	"kms refused":   &smithy.GenericAPIError{Code: "DecryptionFailure", Message: "Secrets Manager can't decrypt the protected secret text using the provided KMS key."},
 	"marked for deletion": &smithy.GenericAPIError{Code: "InvalidRequestException",
 		Message: "You can't perform this operation on the secret because it was marked for deletion."},
-	"marked deleted (moto's words)": &smithy.GenericAPIError{Code: "InvalidRequestException",
-		Message: "An error occurred (InvalidRequestException) when calling the GetSecretValue operation: You tried to perform the operation on a secret that's currently marked deleted."},
 	"wrapped by the SDK": &smithy.OperationError{ServiceID: "Secrets Manager", OperationName: "GetSecretValue",
 		Err: &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "not authorized"}},
 }
@@ -30,9 +28,7 @@ var revocations = map[string]error{
 var transients = map[string]error{
 	"throttled":      &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"},
 	"internal error": &smithy.GenericAPIError{Code: "InternalServiceError", Message: "boom", Fault: smithy.FaultServer},
-	"other invalid request": &smithy.GenericAPIError{Code: "InvalidRequestException",
-		Message: "You provided a parameter value that is not valid for the current state of the resource."},
-	"marked as something else": &smithy.GenericAPIError{Code: "InvalidRequestException", Message: "The secret is marked as replicated."},
+	"a code of another service": &smithy.GenericAPIError{Code: "KMSInvalidStateException", Message: "marked for deletion"},
 	"timeout":                  fmt.Errorf("operation error Secrets Manager: GetSecretValue, %w", context.DeadlineExceeded),
 	"network":                  errors.New("dial tcp 127.0.0.1:4566: connect: connection refused"),
 }

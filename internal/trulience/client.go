@@ -15,10 +15,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-)
 
-// UserAgent names this project in calls to Trulience.
-const UserAgent = "trulience-token-function/1.0 (+https://github.com/trulience-token/trulience-token)"
+	"github.com/trulience-token/trulience-token/internal/httpclient"
+)
 
 // maxBody bounds how much of Trulience's answer is read.
 const maxBody = 64 << 10
@@ -43,37 +42,18 @@ type Token struct {
 // Client calls POST <base>/auth/generate-token over one long-lived HTTP client.
 type Client struct {
 	http     *http.Client
-	dialer   *dialer
 	endpoint string
 	timeout  time.Duration
 }
 
 // NewClient returns a client for the API at baseURL (already validated by
-// package config); each call is limited to timeout.
-func NewClient(baseURL string, timeout time.Duration) *Client {
-	d := newDialer()
-	return &Client{http: newHTTPClient(d), dialer: d, endpoint: strings.TrimRight(baseURL, "/") + "/auth/generate-token", timeout: timeout}
-}
-
-// NewHTTPClient returns the HTTP client used for Trulience: TLS verified,
-// connections kept alive across invocations, no proxy, and no redirects
-// (a redirect would carry the key to wherever it points).
-func NewHTTPClient() *http.Client { return newHTTPClient(newDialer()) }
-
-func newHTTPClient(d *dialer) *http.Client {
-	return &http.Client{
-		Transport: &http.Transport{
-			DialContext:            d.DialContext,
-			DialTLSContext:         d.DialTLSContext,
-			TLSClientConfig:        d.tls, // used by DialTLSContext
-			TLSHandshakeTimeout:    3 * time.Second,
-			MaxIdleConns:           4,
-			MaxIdleConnsPerHost:    4,
-			IdleConnTimeout:        90 * time.Second,
-			MaxResponseHeaderBytes: 16 << 10,
-		},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+// package config) that sends its calls with hc (httpclient.New; nil: one of
+// its own); each call is limited to timeout.
+func NewClient(baseURL string, timeout time.Duration, hc *http.Client) *Client {
+	if hc == nil {
+		hc = httpclient.New(nil)
 	}
+	return &Client{http: hc, endpoint: strings.TrimRight(baseURL, "/") + "/auth/generate-token", timeout: timeout}
 }
 
 // GenerateToken mints one token with key. Failures are *Error.
@@ -88,16 +68,25 @@ func (c *Client) GenerateToken(ctx context.Context, key string, r Request) (Toke
 	req.Header["X-Api-Key"] = []string{key}
 	req.Header["Content-Type"] = []string{"application/json"}
 	req.Header["Accept"] = []string{"application/json"}
-	req.Header["User-Agent"] = []string{UserAgent}
+	req.Header["User-Agent"] = []string{httpclient.UserAgent}
 	if r.Origin != "" {
 		req.Header["Origin"] = []string{r.Origin}
 	}
-	var sent atomic.Bool // set from the transport's writer goroutine
-	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteHeaders: func() { sent.Store(true) }}))
+	// Set from the transport's goroutines. A connection this call did not
+	// dial had waited unused: kept alive by the transport, or opened during
+	// init (package earlyconn).
+	var dialed, sent, answered atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		ConnectStart:         func(string, string) { dialed.Store(true) },
+		WroteHeaders:         func() { sent.Store(true) },
+		GotFirstResponseByte: func() { answered.Store(true) },
+	}))
 
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return Token{}, transportError(ctx, err, sent.Load())
+		e := transportError(ctx, err, sent.Load())
+		e.IdleClosed = e.Kind == KindTransport && !dialed.Load() && !answered.Load()
+		return Token{}, e
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))

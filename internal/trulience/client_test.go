@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/trulience-token/trulience-token/internal/httpclient"
 )
 
 const (
@@ -50,7 +52,7 @@ func reply(status int, body string, headers ...string) http.HandlerFunc {
 // call runs one GenerateToken for testAvatar against base.
 func call(t *testing.T, base string, timeout time.Duration) (Token, error) {
 	t.Helper()
-	return NewClient(base, timeout).GenerateToken(context.Background(), testKey, Request{AvatarID: testAvatar})
+	return NewClient(base, timeout, nil).GenerateToken(context.Background(), testKey, Request{AvatarID: testAvatar})
 }
 
 // asError fails the test unless err is an *Error, and checks that its message
@@ -115,7 +117,7 @@ func TestGenerateTokenRequest(t *testing.T) {
 				w.Header().Set("Content-Type", "application/json")
 				fmt.Fprintf(w, `{"jwt":%q,"expires_in":120,"avatar_id":%q}`, testJWT, tt.req.AvatarID)
 			})
-			tok, err := NewClient(s.URL+tt.basePath, time.Second).GenerateToken(context.Background(), testKey, tt.req)
+			tok, err := NewClient(s.URL+tt.basePath, time.Second, nil).GenerateToken(context.Background(), testKey, tt.req)
 			if err != nil {
 				t.Fatalf("GenerateToken: %v", err)
 			}
@@ -138,7 +140,7 @@ func TestGenerateTokenRequest(t *testing.T) {
 				"X-Api-Key":    testKey,
 				"Content-Type": "application/json",
 				"Accept":       "application/json",
-				"User-Agent":   UserAgent,
+				"User-Agent":   httpclient.UserAgent,
 			}
 			for name, want := range wantHeaders {
 				if v := got.Header.Values(name); len(v) != 1 || v[0] != want {
@@ -156,12 +158,6 @@ func TestGenerateTokenRequest(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestUserAgentNamesTheProject(t *testing.T) {
-	if !strings.Contains(UserAgent, "trulience-token") || strings.Contains(UserAgent, "Go-http-client") {
-		t.Errorf("UserAgent = %q, want one naming this project", UserAgent)
 	}
 }
 
@@ -460,7 +456,7 @@ func TestGenerateTokenCallerDeadline(t *testing.T) {
 	s := newHangingServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	_, err := NewClient(s.URL, time.Minute).GenerateToken(ctx, testKey, Request{AvatarID: testAvatar})
+	_, err := NewClient(s.URL, time.Minute, nil).GenerateToken(ctx, testKey, Request{AvatarID: testAvatar})
 	if e := asError(t, err); e.Kind != KindTimeout {
 		t.Errorf("error = %+v, want KindTimeout when the invocation's deadline passes", e)
 	}
@@ -648,7 +644,7 @@ func TestClientReusesConnections(t *testing.T) {
 	s.Start()
 	t.Cleanup(s.Close)
 
-	c := NewClient(s.URL, time.Second)
+	c := NewClient(s.URL, time.Second, nil)
 	for i := range 6 {
 		_, err := c.GenerateToken(context.Background(), testKey, Request{AvatarID: testAvatar, ExpireAt: 60 + i})
 		if (i == 1 || i == 3) != (err != nil) {
@@ -657,26 +653,6 @@ func TestClientReusesConnections(t *testing.T) {
 	}
 	if n := conns.Load(); n != 1 {
 		t.Errorf("6 calls opened %d connections, want 1", n)
-	}
-}
-
-func TestNewHTTPClient(t *testing.T) {
-	c := NewHTTPClient()
-	tr, ok := c.Transport.(*http.Transport)
-	if !ok {
-		t.Fatalf("Transport is %T, want *http.Transport", c.Transport)
-	}
-	if tr.Proxy != nil {
-		t.Error("the transport honours proxy variables; the key must go straight to Trulience")
-	}
-	if tr.TLSClientConfig == nil || tr.TLSClientConfig.InsecureSkipVerify || tr.TLSClientConfig.MinVersion < 0x0303 {
-		t.Errorf("TLS config %+v: want verification on and TLS 1.2 or later", tr.TLSClientConfig)
-	}
-	if tr.DisableKeepAlives {
-		t.Error("keep-alives are disabled")
-	}
-	if c.CheckRedirect == nil {
-		t.Error("redirects are followed")
 	}
 }
 

@@ -1,5 +1,5 @@
 // Package turnstile verifies Cloudflare Turnstile tokens (the bot check):
-// a siteverify client with one kept-alive connection, and the guard that
+// a siteverify client over a kept-alive connection, and the guard that
 // turns its outcome into the endpoint's answer.
 package turnstile
 
@@ -19,11 +19,8 @@ import (
 	"time"
 
 	"github.com/trulience-token/trulience-token/internal/config"
-	"github.com/trulience-token/trulience-token/internal/trulience"
+	"github.com/trulience-token/trulience-token/internal/httpclient"
 )
-
-// UserAgent names this project in calls to Cloudflare.
-const UserAgent = "trulience-token-function/1.0 (+https://github.com/trulience-token/trulience-token)"
 
 // maxBody bounds how much of siteverify's answer is read.
 const maxBody = 16 << 10
@@ -78,7 +75,7 @@ type Result struct {
 
 // Client calls siteverify.
 type Client struct {
-	conn      *trulience.KeepAlive
+	http      *http.Client
 	url       string
 	timeout   time.Duration
 	hostnames []string
@@ -88,26 +85,20 @@ type Client struct {
 }
 
 // NewClient returns a client for the configured siteverify URL, hostnames,
-// action and per-attempt timeout.
-func NewClient(cfg config.BotCheck) *Client {
+// action and per-attempt timeout, that sends its calls with hc
+// (httpclient.New; nil: one of its own).
+func NewClient(cfg config.BotCheck, hc *http.Client) *Client {
+	if hc == nil {
+		hc = httpclient.New(nil)
+	}
 	return &Client{
-		conn:      trulience.NewKeepAlive(),
+		http:      hc,
 		url:       cfg.VerifyURL,
 		timeout:   cfg.Timeout,
 		hostnames: cfg.Hostnames,
 		action:    cfg.Action,
 		newKey:    NewUUID,
 	}
-}
-
-// Preconnect opens the connection the first verification will use, during
-// init; on failure that verification dials as usual.
-func (c *Client) Preconnect(ctx context.Context) error { return c.conn.Preconnect(ctx, c.url) }
-
-// StartPreconnect is Preconnect without the wait: a verification made before
-// the connection is open waits for it instead of opening another.
-func (c *Client) StartPreconnect(ctx context.Context, done func(error)) {
-	c.conn.StartPreconnect(ctx, c.url, done)
 }
 
 // answer is siteverify's answer.
@@ -194,8 +185,8 @@ func (c *Client) call(ctx context.Context, body string) attempt {
 	}
 	req.Header["Content-Type"] = []string{"application/x-www-form-urlencoded"}
 	req.Header["Accept"] = []string{"application/json"}
-	req.Header["User-Agent"] = []string{UserAgent}
-	resp, err := c.conn.HTTP.Do(req)
+	req.Header["User-Agent"] = []string{httpclient.UserAgent}
+	resp, err := c.http.Do(req)
 	if err != nil {
 		return attempt{failed: true, retryable: true, detail: transportDetail(ctx, err)}
 	}

@@ -85,7 +85,7 @@ func hang(d time.Duration) func(w http.ResponseWriter) {
 }
 
 func newTestClient(url string, action string) *Client {
-	return NewClient(config.BotCheck{Mode: config.BotCheckEnforce, VerifyURL: url, Hostnames: []string{"www.example.com", "localhost"}, Action: action, Timeout: 200 * time.Millisecond})
+	return NewClient(config.BotCheck{Mode: config.BotCheckEnforce, VerifyURL: url, Hostnames: []string{"www.example.com", "localhost"}, Action: action, Timeout: 200 * time.Millisecond}, nil)
 }
 
 func TestVerifyOutcomes(t *testing.T) {
@@ -198,36 +198,5 @@ func TestVerifyStopsWhenTheRequestEnds(t *testing.T) {
 	defer cancel()
 	if r := c.Verify(ctx, testSecret, testToken, ""); r.Outcome != Unavailable || r.Attempts != 1 {
 		t.Fatalf("result %+v, want unavailable after 1 attempt (no retry once the request's time is up)", r)
-	}
-}
-
-// TestPreconnectIsReused: the connection opened during init carries the
-// first verification.
-func TestPreconnectIsReused(t *testing.T) {
-	var mu sync.Mutex
-	conns := 0
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ok("www.example.com", "")(w) }))
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			mu.Lock()
-			conns++
-			mu.Unlock()
-		}
-	}
-	srv.Start()
-	t.Cleanup(srv.Close)
-	c := newTestClient(srv.URL+"/turnstile/v0/siteverify", "")
-	if err := c.Preconnect(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	for range 3 {
-		if r := c.Verify(context.Background(), testSecret, testToken, ""); r.Outcome != Passed {
-			t.Fatalf("outcome %v", r.Outcome)
-		}
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if conns != 1 {
-		t.Errorf("%d connections for a preconnect and three verifications, want 1", conns)
 	}
 }

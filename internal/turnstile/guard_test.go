@@ -128,7 +128,7 @@ func TestGuardThroughHandler(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &Guard{Mode: cfg.BotCheck.Mode, Verify: NewClient(cfg.BotCheck), Secrets: fakeSecrets{secret: testSecret}, Log: slog.New(slog.DiscardHandler)}
+	g := &Guard{Mode: cfg.BotCheck.Mode, Verify: NewClient(cfg.BotCheck, nil), Secrets: fakeSecrets{secret: testSecret}, Log: slog.New(slog.DiscardHandler)}
 	m := &countingMinter{}
 	var logs bytes.Buffer
 	h := httpapi.New(cfg, m, slog.New(slog.NewJSONHandler(&logs, nil)), g)
@@ -189,7 +189,7 @@ func TestBotCheckFailedMetric(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		g := &Guard{Mode: cfg.BotCheck.Mode, Verify: NewClient(cfg.BotCheck), Secrets: fakeSecrets{secret: testSecret}, Log: slog.New(slog.DiscardHandler)}
+		g := &Guard{Mode: cfg.BotCheck.Mode, Verify: NewClient(cfg.BotCheck, nil), Secrets: fakeSecrets{secret: testSecret}, Log: slog.New(slog.DiscardHandler)}
 		var records bytes.Buffer
 		h := httpapi.New(cfg, &countingMinter{}, slog.New(slog.DiscardHandler), g).WithMeter(metrics.NewWriter(&records, "Test"))
 		ev := `{"version":"2.0","headers":{"origin":"https://www.example.com"},"requestContext":{"http":{"method":"POST","sourceIp":"192.0.2.4"}},"body":"{\"turnstile_token\":\"` + testToken + `\"}"}`

@@ -44,7 +44,16 @@ func main() {
 	flag.StringVar(&o.guards.BotCheck, "bot-check", os.Getenv("BOT_CHECK"), "BOT_CHECK for the function (monitor or enforce; default $BOT_CHECK), against a siteverify stand-in with Cloudflare's test secret")
 	flag.BoolVar(&o.guards.Limits, "limits", os.Getenv("CLIENT_TOKEN_LIMIT") != "", "switch the function's limits on (CLIENT_TOKEN_LIMIT, DAILY_TOKEN_LIMIT, LIMITS_TABLE in moto; default: on when $CLIENT_TOKEN_LIMIT is set)")
 	flag.StringVar(&o.guards.LimitsKey, "limits-key", "pk", "partition key (a string attribute) of the limits table the bench creates in moto")
+	memory := flag.String("memory", "", "comma-separated Lambda memory sizes (MB), e.g. 128,256,512,1024: also run the comparison under latency with each size's CPU share (Linux cgroups, as root)")
+	flag.Float64Var(&o.tokensPerRefresh, "tokens-per-refresh", 300, "tokens one container serves per SECRET_TTL, for the Secrets Manager reads in the cost per million tokens (300: one a second, 5 min)")
 	flag.Parse()
+	if *memory != "" {
+		var err error
+		if o.memory, err = parseMemory(*memory); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(2)
+		}
+	}
 	if o.guards.BotCheck == "off" {
 		o.guards.BotCheck = ""
 	}
@@ -81,6 +90,9 @@ type options struct {
 	compareCold, latencyN int
 	rtt                   bench.Latency
 	guards                bench.Guards
+
+	memory           []int
+	tokensPerRefresh float64
 }
 
 func run(ctx context.Context, o options) ([]bench.Row, error) {
@@ -96,7 +108,7 @@ func run(ctx context.Context, o options) ([]bench.Row, error) {
 	printMachine(o)
 
 	step("building the arm64 bootstraps (deployment flags)")
-	rows := sizeRows(ctx, root, o.function, dir)
+	rows := append(codeRows(root), sizeRows(ctx, root, o.function, dir)...)
 
 	step("building the host bootstraps for the RIE")
 	fn, err := rie.BuildPackage(ctx, o.function, filepath.Join(dir, "function"))
@@ -138,6 +150,13 @@ func run(ctx context.Context, o options) ([]bench.Row, error) {
 		}
 		step("the function against its peers, on loopback and under latency")
 		rows = append(rows, comparison(ctx, o, root, dir, fn, peers)...)
+	}
+	if len(o.memory) > 0 {
+		if !o.tls {
+			return nil, fmt.Errorf("-memory needs -tls: the comparison runs over TLS")
+		}
+		step("the function against its peers under latency, at each memory size's CPU share")
+		rows = append(rows, memorySection(ctx, o, root, dir, fn, peers)...)
 	}
 	return rows, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/trulience-token/trulience-token/dev/bench"
@@ -95,19 +96,7 @@ func coldRows(ctx context.Context, fn, ref, refSecret string, peers *bench.Peers
 			Figure: "  Secrets Manager read (connect, TLS, GetSecretValue), overlapped",
 			Value:  ms(bench.Median(sm)),
 		},
-		firstConnectRow(ctx, fn, max(n, 5)*4),
 	}
-}
-
-// firstConnectRow says how soon after its start the function's process
-// connects to Trulience (outside the RIE; see bench.FirstConnect).
-func firstConnectRow(ctx context.Context, fn string, runs int) bench.Row {
-	fig := fmt.Sprintf("  process start → TCP connect to Trulience, median of %d (outside the RIE)", runs)
-	d, err := bench.FirstConnect(ctx, fn, runs)
-	if err != nil {
-		return bench.Row{Figure: fig, Err: err}
-	}
-	return bench.Row{Figure: fig, Value: ms(d)}
 }
 
 func warmRows(ctx context.Context, fn, ref string, peers *bench.Peers, n int) []bench.Row {
@@ -189,3 +178,22 @@ func goBenchRows(ctx context.Context, root, benchtime string) []bench.Row {
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
 
 func us(d time.Duration) string { return fmt.Sprintf("%.1f µs", float64(d)/float64(time.Microsecond)) }
+
+// codeRows are the targets on the shipped code itself.
+func codeRows(root string) []bench.Row {
+	c, err := bench.MeasureCode(root)
+	if err != nil {
+		return []bench.Row{{Figure: "shipped code", Err: err}}
+	}
+	list := func(s []string) string {
+		if len(s) == 0 {
+			return "none"
+		}
+		return strings.Join(s, ", ")
+	}
+	return []bench.Row{
+		{Figure: "internal/trulience and below, non-test lines", Value: fmt.Sprint(c.TrulienceLines), Budget: "≤ 700", OK: c.TrulienceLines <= 700, Hard: true},
+		{Figure: "shipped files importing syscall or golang.org/x/sys", Value: list(c.LowLevel), Budget: "none", OK: len(c.LowLevel) == 0, Hard: true},
+		{Figure: "shipped packages with an init()", Value: list(c.Inits), Budget: "≤ 1 (internal/earlyconn)", OK: len(c.Inits) == 0 || len(c.Inits) == 1 && c.Inits[0] == "internal/earlyconn", Hard: true},
+	}
+}

@@ -1,7 +1,4 @@
-// Package limits is the guard that caps how many tokens one visitor gets per
-// window and how many the endpoint issues per UTC day, counted in a
-// DynamoDB table shared by every container of the function.
-package limits
+package config
 
 import (
 	"errors"
@@ -11,8 +8,8 @@ import (
 	"time"
 )
 
-// DefaultTimeout bounds one request's limit check when LIMITS_TIMEOUT is unset.
-const DefaultTimeout = 500 * time.Millisecond
+// DefaultLimitsTimeout bounds one request's limit check when LIMITS_TIMEOUT is unset.
+const DefaultLimitsTimeout = 500 * time.Millisecond
 
 // Rate is N tokens per Window. Windows are fixed and aligned to the clock:
 // a 10m window runs from :00 to :10, :10 to :20, and so on (UTC).
@@ -21,8 +18,9 @@ type Rate struct {
 	Window time.Duration
 }
 
-// Settings are the limits' configuration.
-type Settings struct {
+// Limits are the configuration of the per-visitor and daily limits
+// (package limits).
+type Limits struct {
 	// Client is the per-visitor limit (CLIENT_TOKEN_LIMIT); zero is off.
 	Client Rate
 	// Daily is the endpoint's tokens per UTC day (DAILY_TOKEN_LIMIT); 0 is off.
@@ -35,28 +33,30 @@ type Settings struct {
 	// (LIMITS_FAIL_MODE=open, the default); otherwise they are refused
 	// with 503 limits_unavailable.
 	FailOpen bool
-	// HashKey is the per-deployment secret material the visitor hash is
-	// keyed with (LIMITS_HASH_KEY; the template gives the stack's ID).
+	// HashKey is the secret the visitor hash is keyed with
+	// (LIMITS_HASH_KEY); unset, as the template leaves it, the Trulience
+	// API key is used (docs/operations-limits.md).
 	HashKey string
 }
 
 // On reports whether any limit is set.
-func (s Settings) On() bool { return s.Client.N > 0 || s.Daily > 0 }
+func (s Limits) On() bool { return s.Client.N > 0 || s.Daily > 0 }
 
-// Load reads the limits' variables from getenv, reporting every problem.
-func Load(getenv func(string) string) (Settings, error) {
-	s := Settings{Timeout: DefaultTimeout, FailOpen: true}
-	var errs []error
-	fail := func(name string, err error) { errs = append(errs, fmt.Errorf("%s: %w", name, err)) }
+// loadLimits reads the limits' variables from getenv, reporting each
+// problem to fail.
+func loadLimits(getenv func(string) string, fail func(name string, err error)) Limits {
+	s := Limits{Timeout: DefaultLimitsTimeout, FailOpen: true}
+	bad := false
+	failed := func(name string, err error) { bad = true; fail(name, err) }
 	var err error
 	if v := strings.TrimSpace(getenv("CLIENT_TOKEN_LIMIT")); v != "" {
 		if s.Client, err = ParseRate(v); err != nil {
-			fail("CLIENT_TOKEN_LIMIT", err)
+			failed("CLIENT_TOKEN_LIMIT", err)
 		}
 	}
 	if v := strings.TrimSpace(getenv("DAILY_TOKEN_LIMIT")); v != "" {
 		if s.Daily, err = strconv.ParseInt(v, 10, 64); err != nil || s.Daily < 1 {
-			fail("DAILY_TOKEN_LIMIT", fmt.Errorf("%q is not a whole number of tokens of at least 1", v))
+			failed("DAILY_TOKEN_LIMIT", fmt.Errorf("%q is not a whole number of tokens of at least 1", v))
 		}
 	}
 	s.Table = strings.TrimSpace(getenv("LIMITS_TABLE"))
@@ -64,9 +64,9 @@ func Load(getenv func(string) string) (Settings, error) {
 		d, err := time.ParseDuration(v)
 		switch {
 		case err != nil:
-			fail("LIMITS_TIMEOUT", fmt.Errorf("%q is not a Go duration such as 500ms", v))
+			failed("LIMITS_TIMEOUT", fmt.Errorf("%q is not a Go duration such as 500ms", v))
 		case d < 10*time.Millisecond || d > 10*time.Second:
-			fail("LIMITS_TIMEOUT", fmt.Errorf("%q is outside 10ms to 10s", v))
+			failed("LIMITS_TIMEOUT", fmt.Errorf("%q is outside 10ms to 10s", v))
 		default:
 			s.Timeout = d
 		}
@@ -76,13 +76,13 @@ func Load(getenv func(string) string) (Settings, error) {
 	case "closed":
 		s.FailOpen = false
 	default:
-		fail("LIMITS_FAIL_MODE", fmt.Errorf("%q is not open or closed", v))
+		failed("LIMITS_FAIL_MODE", fmt.Errorf("%q is not open or closed", v))
 	}
 	s.HashKey = getenv("LIMITS_HASH_KEY")
-	if s.On() && s.Table == "" && len(errs) == 0 {
+	if s.On() && s.Table == "" && !bad {
 		fail("LIMITS_TABLE", errors.New("is required when CLIENT_TOKEN_LIMIT or DAILY_TOKEN_LIMIT is set (the DynamoDB table holding the counts)"))
 	}
-	return s, errors.Join(errs...)
+	return s
 }
 
 // ParseRate reads "N/WINDOW" such as 5/10m: N tokens (at least 1) per
@@ -106,17 +106,4 @@ func ParseRate(v string) (Rate, error) {
 		return Rate{}, fmt.Errorf("%q: the window %v must be whole seconds from 1s to 24h that divide a day evenly (1m, 5m, 10m, 15m, 1h, 24h…)", v, d)
 	}
 	return Rate{N: count, Window: d}, nil
-}
-
-// windowOf is the window of length d holding t: its start and end.
-func windowOf(t time.Time, d time.Duration) (start, end time.Time) {
-	start = t.UTC().Truncate(d)
-	return start, start.Add(d)
-}
-
-// dayOf is the UTC day holding t.
-func dayOf(t time.Time) (start, end time.Time) {
-	t = t.UTC()
-	start = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
-	return start, start.AddDate(0, 0, 1)
 }

@@ -1,0 +1,106 @@
+package mint
+
+import (
+	"context"
+	"crypto/x509"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/trulience-token/trulience-token/internal/earlyconn"
+	"github.com/trulience-token/trulience-token/internal/httpclient"
+	"github.com/trulience-token/trulience-token/internal/trulience"
+)
+
+// tokenServer answers every token request, over TLS, and counts requests
+// and connections; drop, when it returns true for a request, closes the
+// connection without an answer, as a server does that closed it while idle
+// just as the request arrived. headerTimeout, when not 0, closes a
+// connection that sends no request in time.
+func tokenServer(t *testing.T, headerTimeout time.Duration, drop func(n int32) bool) (*httptest.Server, *atomic.Int32, *atomic.Int32) {
+	t.Helper()
+	var reqs, conns atomic.Int32
+	s := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if drop(reqs.Add(1)) {
+			c, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				c.Close()
+			}
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"jwt":"` + jwt + `","expires_in":300,"avatar_id":"` + req.AvatarID + `"}`))
+	}))
+	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	s.Config.ReadHeaderTimeout = headerTimeout
+	s.StartTLS()
+	t.Cleanup(s.Close)
+	return s, &reqs, &conns
+}
+
+func service(s *httptest.Server, roots *x509.CertPool) *Service {
+	hc := httpclient.New(earlyconn.Dialer{Roots: roots}.DialTLSContext)
+	return &Service{Keys: &fakeKeys{key: keyA}, API: trulience.NewClient(s.URL, 2*time.Second, hc), Log: slog.New(slog.DiscardHandler)}
+}
+
+func rootsOf(s *httptest.Server) *x509.CertPool {
+	roots := x509.NewCertPool()
+	roots.AddCert(s.Certificate())
+	return roots
+}
+
+// TestKeptAliveConnectionClosedWhileIdle: the second mint goes out on the
+// kept-alive connection, which Trulience closes without answering; the mint
+// still succeeds, on a new connection.
+func TestKeptAliveConnectionClosedWhileIdle(t *testing.T) {
+	s, reqs, conns := tokenServer(t, 0, func(n int32) bool { return n == 2 })
+	svc := service(s, rootsOf(s))
+	for i := range 3 {
+		if _, err := svc.Mint(context.Background(), req); err != nil {
+			t.Fatalf("mint %d: %v", i+1, err)
+		}
+	}
+	if reqs.Load() != 4 || conns.Load() != 2 {
+		t.Errorf("%d requests on %d connections, want 4 on 2 (one dropped, retried once)", reqs.Load(), conns.Load())
+	}
+}
+
+// TestEarlyConnectionClosedWhileIdle: the connection opened during init
+// is closed by Trulience before the first request (a header timeout); the
+// first mint still succeeds, on a new connection.
+func TestEarlyConnectionClosedWhileIdle(t *testing.T) {
+	s, reqs, conns := tokenServer(t, 20*time.Millisecond, func(int32) bool { return false })
+	roots := rootsOf(s)
+	earlyconn.Start(s.URL, roots)
+	deadline := time.Now().Add(5 * time.Second)
+	for conns.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // the server's timeout closes it
+	if _, err := service(s, roots).Mint(context.Background(), req); err != nil {
+		t.Fatalf("mint on a closed early connection: %v", err)
+	}
+	if reqs.Load() != 1 || conns.Load() != 2 {
+		t.Errorf("%d requests on %d connections, want 1 on 2", reqs.Load(), conns.Load())
+	}
+}
+
+// TestFreshConnectionClosedIsNotRetried: a connection this mint opened
+// itself that ends without an answer may have reached Trulience: no retry.
+func TestFreshConnectionClosedIsNotRetried(t *testing.T) {
+	s, reqs, _ := tokenServer(t, 0, func(n int32) bool { return n == 1 })
+	if _, err := service(s, rootsOf(s)).Mint(context.Background(), req); err == nil {
+		t.Fatal("mint succeeded")
+	}
+	if reqs.Load() != 1 {
+		t.Errorf("%d requests, want 1", reqs.Load())
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/trulience-token/trulience-token/dev/moto"
+	"github.com/trulience-token/trulience-token/dev/testenv"
 )
 
 // awsCLI runs the AWS CLI against endpoint and returns its standard output.
@@ -84,6 +85,70 @@ func reserved(t *testing.T, endpoint, name string) int {
 	return *out.ReservedConcurrentExecutions
 }
 
+// fakeProvisioned puts testdata/fake_aws_provisioned.py first on PATH as
+// aws: it answers the provisioned concurrency commands moto lacks and sends
+// the rest to the real CLI. It returns the scripts' environment, the file
+// holding the provisioned concurrency ({function: {qualifier: n}}) and the
+// log of the lambda commands called.
+func fakeProvisioned(t *testing.T) (env []string, state, log string) {
+	t.Helper()
+	realAWS, err := exec.LookPath("aws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	python := filepath.Join(repoRoot(t), ".venv", "bin", "python")
+	if err := exec.Command(python, "-c", "import jmespath").Run(); err != nil {
+		testenv.Missing(t, "jmespath in .venv's Python (the AWS CLI's)", "make tools installs it")
+	}
+	fake, err := filepath.Abs(filepath.Join("testdata", "fake_aws_provisioned.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, dir := filepath.Join(t.TempDir(), "bin"), t.TempDir()
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	script := "#!/bin/sh\nexec '" + python + "' '" + fake + "' \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "aws"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	state, log = filepath.Join(dir, "provisioned.json"), filepath.Join(dir, "aws.log")
+	env = scriptEnv("REAL_AWS="+realAWS, "FAKE_PC_STATE="+state, "FAKE_AWS_LOG="+log)
+	for i, kv := range env {
+		if strings.HasPrefix(kv, "PATH=") {
+			env[i] = "PATH=" + bin + string(os.PathListSeparator) + strings.TrimPrefix(kv, "PATH=")
+		}
+	}
+	return env, state, log
+}
+
+// provisioned reads the fake's provisioned concurrency of function name.
+func provisioned(t *testing.T, state, name string) map[string]int {
+	t.Helper()
+	b, err := os.ReadFile(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all map[string]map[string]int
+	if err := json.Unmarshal(b, &all); err != nil {
+		t.Fatal(err)
+	}
+	return all[name]
+}
+
+// fakeAWS runs the AWS CLI through the fake (env from fakeProvisioned).
+func fakeAWS(env []string, endpoint string, args ...string) (string, error) {
+	cmd := exec.Command("aws", append([]string{"--endpoint-url", endpoint}, args...)...)
+	cmd.Env = env
+	for _, kv := range env {
+		if p, ok := strings.CutPrefix(kv, "PATH="); ok {
+			cmd.Path = filepath.Join(strings.Split(p, string(os.PathListSeparator))[0], "aws")
+		}
+	}
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
 // TestPauseAndResume: pause.sh sets the stack's function to reserved
 // concurrency 0 and resume.sh removes it again, or gives back the stack's
 // own ReservedConcurrency; both find the function through the stack.
@@ -138,6 +203,82 @@ func TestPauseAndResume(t *testing.T) {
 		}
 		if got := reserved(t, mt.URL, fn); got != 5 {
 			t.Fatalf("reserved concurrency %d after resume.sh, want the stack's 5", got)
+		}
+	})
+
+	t.Run("stack with ProvisionedConcurrency", func(t *testing.T) {
+		// Lambda refuses reserved concurrency 0 while an alias has
+		// provisioned concurrency: pause.sh removes it first, resume.sh
+		// puts the stack's back on the alias live after the reservation.
+		// moto has no provisioned concurrency, so a fake CLI keeps it.
+		const fn = "warm-TokenFunction-PcQ"
+		createFunction(t, mt.URL, fn)
+		awsCLI(t, mt.URL, "lambda", "publish-version", "--function-name", fn)
+		awsCLI(t, mt.URL, "lambda", "create-alias", "--function-name", fn, "--name", "live", "--function-version", "1")
+		createStack(t, mt.URL, "warm", map[string]string{"FunctionName": fn, "ProvisionedConcurrency": "2"})
+		fenv, state, log := fakeProvisioned(t)
+		if out, err := fakeAWS(fenv, mt.URL, "lambda", "put-provisioned-concurrency-config", "--function-name", fn,
+			"--qualifier", "live", "--provisioned-concurrent-executions", "2"); err != nil {
+			t.Fatalf("put-provisioned-concurrency-config: %v\n%s", err, out)
+		}
+		// What the kill switch did alone before: refused.
+		if out, err := fakeAWS(fenv, mt.URL, "lambda", "put-function-concurrency", "--function-name", fn,
+			"--reserved-concurrent-executions", "0"); err == nil || !strings.Contains(out, "InvalidParameterValueException") {
+			t.Fatalf("reserved concurrency 0 under provisioned concurrency: %v\n%s", err, out)
+		}
+		if err := os.Remove(log); err != nil {
+			t.Fatal(err)
+		}
+
+		r := runScript(t, "pause.sh", "", fenv, "--endpoint-url", mt.URL, "--stack-name", "warm")
+		if r.code != 0 || !strings.Contains(r.stdout, "Removed the provisioned concurrency of "+fn+":live (2 instances)") ||
+			!strings.Contains(r.stdout, "Paused "+fn) {
+			t.Fatalf("pause.sh: exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+		}
+		if got := reserved(t, mt.URL, fn); got != 0 {
+			t.Fatalf("reserved concurrency %d after pause.sh, want 0", got)
+		}
+		if got := provisioned(t, state, fn); len(got) != 0 {
+			t.Fatalf("provisioned concurrency %v after pause.sh, want none", got)
+		}
+		b, err := os.ReadFile(log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "list-provisioned-concurrency-configs\ndelete-provisioned-concurrency-config live\nput-function-concurrency 0\n"
+		if string(b) != want {
+			t.Errorf("pause.sh called\n%swant\n%s", b, want)
+		}
+		// Pausing again finds nothing to remove.
+		if r := runScript(t, "pause.sh", "", fenv, "--endpoint-url", mt.URL, "--stack-name", "warm"); r.code != 0 ||
+			strings.Contains(r.stdout, "Removed") {
+			t.Fatalf("pause.sh again: exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+		}
+
+		r = runScript(t, "resume.sh", "", fenv, "--endpoint-url", mt.URL, "--stack-name", "warm")
+		if r.code != 0 || !strings.Contains(r.stdout, "Resumed "+fn) ||
+			!strings.Contains(r.stdout, "Provisioned concurrency 2 on "+fn+":live again") {
+			t.Fatalf("resume.sh: exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+		}
+		if got := reserved(t, mt.URL, fn); got != -1 {
+			t.Fatalf("reserved concurrency %d after resume.sh, want none", got)
+		}
+		if got := provisioned(t, state, fn); len(got) != 1 || got["live"] != 2 {
+			t.Fatalf("provisioned concurrency %v after resume.sh, want live: 2", got)
+		}
+
+		// A stack with ProvisionedConcurrency but no alias live: the
+		// function runs again, and resume.sh says what it could not do.
+		const bare = "bare-TokenFunction-NoA"
+		createFunction(t, mt.URL, bare)
+		createStack(t, mt.URL, "bare", map[string]string{"FunctionName": bare, "ProvisionedConcurrency": "1"})
+		awsCLI(t, mt.URL, "lambda", "put-function-concurrency", "--function-name", bare, "--reserved-concurrent-executions", "0")
+		r = runScript(t, "resume.sh", "", fenv, "--endpoint-url", mt.URL, "--stack-name", "bare")
+		if r.code == 0 || !strings.Contains(r.stderr, "tokens are minted again, but the provisioned concurrency of "+bare+":live") {
+			t.Fatalf("resume.sh without alias: exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+		}
+		if got := reserved(t, mt.URL, bare); got != -1 {
+			t.Fatalf("reserved concurrency %d after resume.sh, want none", got)
 		}
 	})
 

@@ -820,7 +820,7 @@ class ScriptsStandIn(unittest.TestCase):
         sam = load_sam()
         always = {name for name, out in sam["Outputs"].items() if "Condition" not in out}
         self.assertEqual(set(standin["Outputs"]), always)
-        for name in ["AllowedOrigins", "ReservedConcurrency"]:
+        for name in ["AllowedOrigins", "ReservedConcurrency", "ProvisionedConcurrency"]:
             self.assertIn(name, sam["Parameters"])
             self.assertIn(name, standin["Parameters"])
 

@@ -163,7 +163,10 @@ func Validate(line string) (Record, error) {
 // Dimensions this project may use, and what their values look like: only
 // small fixed sets (error codes), never a value from the request.
 var (
-	AllowedDimensions = map[string]*regexp.Regexp{"Reason": regexp.MustCompile(`^[a-z][a-z_]{0,39}$`)}
+	AllowedDimensions = map[string]*regexp.Regexp{
+		"Reason":          regexp.MustCompile(`^[a-z][a-z_]{0,39}$`),
+		"FunctionVersion": regexp.MustCompile(`^(\$LATEST|[0-9]{1,10})$`),
+	}
 )
 
 // CheckProject checks a valid record against the project's rules: its

@@ -52,6 +52,7 @@ class Alias(unittest.TestCase):
         self.assertFalse(types(s) & CODEDEPLOY_TYPES)
         self.assertNotIn("CodeDeployServiceRole", s.resources)
         self.assertNotIn("NewVersionErrorsAlarm", s.resources)
+        self.assertNotIn("NewVersionServerErrorsAlarm", s.resources)
         (alias,) = s.of_type("AWS::Lambda::Alias").values()
         self.assertNotIn("UpdatePolicy", alias)
 
@@ -66,10 +67,10 @@ class Alias(unittest.TestCase):
                 self.assertTrue(props["AutoRollbackConfiguration"]["Enabled"])
                 self.assertIn("DEPLOYMENT_STOP_ON_ALARM", props["AutoRollbackConfiguration"]["Events"])
                 alarms = [a["Name"] for a in props["AlarmConfiguration"]["Alarms"]]
-                self.assertEqual(alarms, [{"Ref": "NewVersionErrorsAlarm"}, {"Ref": "Api5xxAlarm"}])
+                self.assertEqual(alarms, [{"Ref": "NewVersionErrorsAlarm"}, {"Ref": "NewVersionServerErrorsAlarm"}])
                 # Both alarms exist even without a recipient for notifications.
                 self.assertIn("NewVersionErrorsAlarm", s.resources)
-                self.assertIn("Api5xxAlarm", s.resources)
+                self.assertIn("NewVersionServerErrorsAlarm", s.resources)
                 (alias,) = s.of_type("AWS::Lambda::Alias").values()
                 self.assertIn("CodeDeployLambdaAliasUpdate", alias["UpdatePolicy"])
 
@@ -81,6 +82,10 @@ class Alias(unittest.TestCase):
         self.assertEqual(dims["ExecutedVersion"], {"Fn::GetAtt": [version_id, "Version"]})
         self.assertEqual(dims["Resource"], "${TokenFunction}:live")
         self.assertEqual((props["Namespace"], props["MetricName"], props["Period"]), ("AWS/Lambda", "Errors", 60))
+        # The function's own 5xx answers, counted per version (metrics.ServerErrors).
+        props = stack(DeploymentStrategy="Canary10Percent5Minutes", MetricsNamespace="Shop/Avatar").props("NewVersionServerErrorsAlarm")
+        self.assertEqual((props["Namespace"], props["MetricName"], props["Period"]), ("Shop/Avatar", "ServerErrors", 60))
+        self.assertEqual(props["Dimensions"], [{"Name": "FunctionVersion", "Value": {"Fn::GetAtt": [version_id, "Version"]}}])
 
     def test_provisioned_concurrency_only_when_given(self):
         (alias,) = stack().of_type("AWS::Lambda::Alias").values()
@@ -137,3 +142,61 @@ class CustomDomain(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class LintEveryCombination(unittest.TestCase):
+    """cfn-lint transforms a SAM template with the parameters' defaults. The
+    transform itself reads only DeploymentStrategy (DeploymentPreference's
+    Enabled and Type); every other feature is a CloudFormation condition that
+    cfn-lint checks on all its branches. So the template is linted once per
+    strategy, each copy with every optional feature on by default too."""
+
+    def test_cfn_lint_is_clean_for_each_strategy(self):
+        import os
+        import re
+        import subprocess
+        import sys
+        import tempfile
+
+        try:
+            import cfnlint  # noqa: F401
+        except ImportError:
+            if os.environ.get("REQUIRE_INTEGRATION") == "1":
+                raise
+            self.skipTest("cfn-lint not installed (make tools)")
+        from test_template import ROOT, TEMPLATE
+
+        with open(TEMPLATE, encoding="utf-8") as f:
+            text = f.read()
+        features = {
+            "ProvisionedConcurrency": "2",
+            "DomainName": "token.example.com",
+            "CertificateArn": CERT,
+            "HostedZoneId": "Z0123456789ABCDEFGHIJ",
+            "DisableExecuteApiEndpoint": "true",
+            "ClientTokenLimit": "5/10m",
+            "AlarmEmail": "ops@example.com",
+            "ReservedConcurrency": "5",
+        }
+        with tempfile.TemporaryDirectory() as tmp:
+            paths = []
+            for strategy in ["AllAtOnce", "Canary10Percent5Minutes", "Linear10PercentEvery1Minute"]:
+                variant = text
+                for name, value in dict(features, DeploymentStrategy=strategy).items():
+                    # The parameter's Default line (each parameter has one, or gets one).
+                    block = re.search(rf"(?m)^  {name}:\n(?:    .*\n)*", variant)
+                    self.assertIsNotNone(block, name)
+                    body = block.group(0)
+                    if re.search(r"(?m)^    Default:", body):
+                        new = re.sub(r'(?m)^    Default: .*$', f'    Default: "{value}"', body, count=1)
+                    else:
+                        new = body.replace("    Type: String\n", f'    Type: String\n    Default: "{value}"\n', 1)
+                    self.assertNotEqual(new, body, name)
+                    variant = variant.replace(body, new, 1)
+                path = os.path.join(tmp, f"template-{strategy}.yaml")
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(variant)
+                paths.append(path)
+            lint = "import sys; from cfnlint.runner import main; sys.exit(main())"
+            run = subprocess.run([sys.executable, "-c", lint, *paths], cwd=ROOT, capture_output=True, text=True)
+            self.assertEqual(run.returncode, 0, run.stdout + run.stderr)

@@ -34,8 +34,15 @@ const (
 	LimitExceeded     = "LimitExceeded"
 	BotCheckFailed    = "BotCheckFailed"
 	LimitsUnavailable = "LimitsUnavailable"
-	// Reason is the one dimension: the error code of a refusal.
+	// ServerErrors is 1 when the answer was a 5xx, counted per
+	// FunctionVersion: a gradual release rolls back when the version being
+	// released answers them.
+	ServerErrors = "ServerErrors"
+	// Reason is the dimension of Refused: the error code of a refusal.
 	Reason = "Reason"
+	// FunctionVersion is the dimension of ServerErrors: the Lambda version
+	// that answered (a small number, or $LATEST).
+	FunctionVersion = "FunctionVersion"
 )
 
 // Error codes counted under their own metric as well as under Refused.
@@ -90,6 +97,7 @@ func isAlnum(c byte) bool {
 type Writer struct {
 	w         io.Writer
 	namespace string
+	version   string
 	now       func() time.Time
 	mu        sync.Mutex
 }
@@ -97,6 +105,21 @@ type Writer struct {
 // NewWriter returns a Writer to w (os.Stdout in the function) in namespace.
 func NewWriter(w io.Writer, namespace string) *Writer {
 	return &Writer{w: w, namespace: namespace, now: time.Now}
+}
+
+// WithVersion makes each record count ServerErrors for version (Lambda's
+// AWS_LAMBDA_FUNCTION_VERSION: a number, or $LATEST). Without it, or with
+// any other value, there is no ServerErrors metric.
+func (w *Writer) WithVersion(version string) *Writer {
+	if version == "$LATEST" || versionOK(version) {
+		w.version = version
+	}
+	return w
+}
+
+// versionOK reports whether v is a published version's number (1-10 digits).
+func versionOK(v string) bool {
+	return charsOK(v, 1, 10, func(c byte, _ int) bool { return c >= '0' && c <= '9' })
 }
 
 type metricDef struct {
@@ -172,6 +195,18 @@ func (w *Writer) encode(m httpapi.Measure) []byte {
 			Namespace:  w.namespace,
 			Dimensions: [][]string{{Reason}},
 			Metrics:    []metricDef{{Name: Refused, Unit: "Count"}},
+		})
+	}
+	if w.version != "" {
+		root[FunctionVersion] = w.version
+		root[ServerErrors] = 0
+		if m.Status >= 500 {
+			root[ServerErrors] = 1
+		}
+		directives = append(directives, directive{
+			Namespace:  w.namespace,
+			Dimensions: [][]string{{FunctionVersion}},
+			Metrics:    []metricDef{{Name: ServerErrors, Unit: "Count"}},
 		})
 	}
 	root["_aws"] = map[string]any{

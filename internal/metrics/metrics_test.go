@@ -1,8 +1,12 @@
 package metrics
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/trulience-token/trulience-token/internal/httpapi"
 )
 
 func TestChecks(t *testing.T) {
@@ -29,6 +33,50 @@ func TestChecks(t *testing.T) {
 			if tt.ok(s) {
 				t.Errorf("%s %q accepted", tt.name, s)
 			}
+		}
+	}
+}
+
+// TestServerErrorsPerVersion: with a version, every record counts 5xx
+// answers under the FunctionVersion dimension, 0 for the others; without
+// one (or with a value that is no version) there is no such metric.
+func TestServerErrorsPerVersion(t *testing.T) {
+	at := time.UnixMilli(1_700_000_000_000)
+	for _, tt := range []struct {
+		version string
+		status  int
+		want    any // ServerErrors in the record; nil: absent
+	}{
+		{"7", 503, 1.0},
+		{"7", 500, 1.0},
+		{"7", 200, 0.0},
+		{"7", 429, 0.0},
+		{"$LATEST", 502, 1.0},
+		{"", 503, nil},
+		{"7;x", 503, nil},
+	} {
+		w := NewWriter(nil, DefaultNamespace).WithVersion(tt.version)
+		w.now = func() time.Time { return at }
+		var rec map[string]any
+		if err := json.Unmarshal(w.encode(httpapi.Measure{Status: tt.status}), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if got := rec[ServerErrors]; got != tt.want {
+			t.Errorf("version %q, status %d: ServerErrors = %v, want %v", tt.version, tt.status, got, tt.want)
+		}
+		directives := rec["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)
+		found := false
+		for _, d := range directives {
+			dims, _ := json.Marshal(d.(map[string]any)["Dimensions"])
+			if string(dims) == `[["FunctionVersion"]]` {
+				found = true
+				if rec[FunctionVersion] != tt.version {
+					t.Errorf("FunctionVersion = %v, want %q", rec[FunctionVersion], tt.version)
+				}
+			}
+		}
+		if found != (tt.want != nil) {
+			t.Errorf("version %q: FunctionVersion directive present %v", tt.version, found)
 		}
 	}
 }

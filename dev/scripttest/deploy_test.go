@@ -181,6 +181,7 @@ func TestDeployFirst(t *testing.T) {
 			"y", "", "1000", // limits: 5/10m offered as the default
 			"yes", "sometimes", "enforce", // bot check
 			"n", // signed-in mode
+			"n", // custom domain
 		}, "\n") + "\n"
 		r := p.run(t, answers, "--endpoint-url", mt.URL)
 		if r.code != 0 {
@@ -245,35 +246,6 @@ func TestDeployFirst(t *testing.T) {
 
 	t.Run("the project's samconfig.toml and a custom domain", func(t *testing.T) {
 		p := newDeployProject(t, "")
-		// The domain's parameters, as a template that has them declares them.
-		tpl := filepath.Join(p.root, "template.yaml")
-		b, err := os.ReadFile(tpl)
-		if err != nil {
-			t.Fatal(err)
-		}
-		domain := `  DomainName:
-    Type: String
-    Description: Custom domain name of the endpoint.
-    Default: ""
-    AllowedPattern: ^(|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+)$
-    ConstraintDescription: empty, or a lower-case domain name
-  CertificateArn:
-    Type: String
-    Description: ACM certificate of DomainName.
-    Default: ""
-    AllowedPattern: ^(|arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+)$
-    ConstraintDescription: empty, or an ACM certificate ARN
-  HostedZoneId:
-    Type: String
-    Description: Route 53 hosted zone of DomainName.
-    Default: ""
-    AllowedPattern: ^(|Z[A-Z0-9]{1,31})$
-    ConstraintDescription: empty, or a hosted zone ID
-`
-		text := strings.Replace(string(b), "\nRules:\n", "\n"+domain+"\nRules:\n", 1)
-		if err := os.WriteFile(tpl, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
 		const cert = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
 		answers := strings.Join([]string{
 			"", "", // the defaults: trulience-token, the caller's region
@@ -345,7 +317,7 @@ func TestDeployFirst(t *testing.T) {
 	t.Run("sam deploy fails", func(t *testing.T) {
 		p := newDeployProject(t, "")
 		p.env = append(p.env, "FAKE_SAM_DEPLOY_EXIT=1")
-		r := p.run(t, "my-stack\neu-west-1\n123\n\nn\nn\nn\nn\n", "--endpoint-url", mt.URL)
+		r := p.run(t, "my-stack\neu-west-1\n123\n\nn\nn\nn\nn\nn\n", "--endpoint-url", mt.URL)
 		if r.code == 0 || !strings.Contains(r.stderr, "sam deploy failed") || strings.Contains(r.stdout, "Deployed.") {
 			t.Errorf("exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
 		}

@@ -168,3 +168,11 @@ func (l *Ledger) dayTotal(ctx context.Context, now time.Time) (int64, error) {
 	}
 	return getN(out.Item, attrSeconds), nil
 }
+
+// Preconnect reads one item that never exists, during init, so that the
+// connection to DynamoDB is open before the first request needs it. A
+// failure only means the first request opens it.
+func (l *Ledger) Preconnect(ctx context.Context) error {
+	_, err := l.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(l.table), Key: key("preconnect", "preconnect")})
+	return err
+}

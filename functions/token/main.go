@@ -22,6 +22,7 @@ import (
 	"github.com/trulience-token/trulience-token/internal/metrics"
 	"github.com/trulience-token/trulience-token/internal/mint"
 	"github.com/trulience-token/trulience-token/internal/secret"
+	"github.com/trulience-token/trulience-token/internal/sessions"
 	"github.com/trulience-token/trulience-token/internal/trulience"
 	"github.com/trulience-token/trulience-token/internal/turnstile"
 )
@@ -81,12 +82,26 @@ func main() {
 	if bot != nil {
 		guards = append(guards, &turnstile.Guard{Mode: cfg.BotCheck.Mode, Verify: bot, Secrets: keys, Log: log})
 	}
-	if cfg.Limits.On() {
-		// Only with a limit set: the DynamoDB client costs init nothing otherwise.
+	// Only with a limit or a session cap set: the DynamoDB client costs
+	// init nothing otherwise. One client (one connection) serves both, and
+	// one read during init opens it.
+	var preconnect func(context.Context) error
+	if cfg.Limits.On() || cfg.Sessions.On() {
 		db := dynamodb.NewFromConfig(awsCfg)
-		guards = append(guards, limits.New(cfg.Limits, &limits.Dynamo{Client: db, Table: cfg.Limits.Table}).KeyFrom(keys.Key))
+		if cfg.Limits.On() {
+			guards = append(guards, limits.New(cfg.Limits, &limits.Dynamo{Client: db, Table: cfg.Limits.Table}).KeyFrom(keys.Key))
+			preconnect = func(ctx context.Context) error { return limits.Preconnect(ctx, db, cfg.Limits.Table) }
+		}
+		if cfg.Sessions.On() {
+			// The caps only read the ledger; the webhook function writes it.
+			ledger := sessions.New(db, cfg.Sessions.Table, config.DefaultSessionMax)
+			guards = append(guards, sessions.NewGuard(ledger, cfg.Sessions, cfg.Limits))
+			if preconnect == nil {
+				preconnect = ledger.Preconnect
+			}
+		}
 		go func() {
-			if err := limits.Preconnect(ctx, db, cfg.Limits.Table); err != nil {
+			if err := preconnect(ctx); err != nil {
 				log.Warn("connecting to DynamoDB during init failed; the first request will try again", "error", err.Error())
 			}
 		}()

@@ -43,6 +43,8 @@ type Config struct {
 	MaxKeyStaleness time.Duration
 	// Limits are the per-visitor and daily limits (CLIENT_TOKEN_LIMIT and friends).
 	Limits Limits
+	// Sessions are the caps on avatar sessions (MAX_LIVE_SESSIONS and friends).
+	Sessions Sessions
 	// MetricsNamespace is the CloudWatch namespace of the metrics records.
 	MetricsNamespace string
 }
@@ -90,6 +92,7 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	loadSignedIn(getenv, &c, fail)
 	c.Limits = loadLimits(getenv, fail)
+	c.Sessions = loadSessions(getenv, fail)
 	if c.MetricsNamespace, err = parseNamespace(getenv("METRICS_NAMESPACE")); err != nil {
 		fail("METRICS_NAMESPACE", err)
 	}

@@ -64,6 +64,24 @@ func Note(ctx context.Context, name string) {
 	n.counts[name]++
 }
 
+// NoteOnce sets the metric name to 1 in the request's metrics record
+// unless it is noted already: for a fact about the request, such as
+// "LimitsUnavailable", that several guards may each find.
+func NoteOnce(ctx context.Context, name string) {
+	n, ok := ctx.Value(notesKey{}).(*notes)
+	if !ok {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.counts == nil {
+		n.counts = map[string]int{}
+	}
+	if n.counts[name] == 0 {
+		n.counts[name] = 1
+	}
+}
+
 // withNotes gives ctx a place for Note when h has a meter.
 func (h *Handler) withNotes(ctx context.Context) (context.Context, *notes) {
 	if h.meter == nil {

@@ -185,7 +185,7 @@ func (g *Guard) Check(request context.Context, v httpapi.Visitor) httpapi.Verdic
 		vd.Log = []slog.Attr{slog.String("limits", "exceeded"), slog.String("limit", "daily")}
 	case visitor.err != nil || day.err != nil:
 		vd.Log = []slog.Attr{slog.String("limits", "unavailable"), slog.String("limits_error", errText(ctx, firstErr(visitor.err, day.err)))}
-		httpapi.Note(ctx, UnavailableMetric)
+		httpapi.NoteOnce(ctx, UnavailableMetric)
 		if !g.settings.FailOpen {
 			vd.Refuse = ProblemUnavailable
 			break

@@ -22,17 +22,21 @@ CFN_LINT      := $(PY) -c "import sys; from cfnlint.runner import main; sys.argv
 # The tests find moto, cfn-lint and (when installed there) the AWS CLI in .venv.
 export PATH   := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help build build-TokenFunction test test-short lint darwin local invoke sam-env deploy deploy-role smoke pause resume fuzz soak bench tools tools-local clean
+.PHONY: help build build-TokenFunction build-WebhookFunction test test-short lint darwin local invoke sam-env deploy deploy-role smoke pause resume fuzz soak bench tools tools-local clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
 
-build: ## Build the arm64 bootstrap (sam build when the SAM CLI is present, else bin/bootstrap)
-	@if command -v sam >/dev/null 2>&1; then sam build; else $(MAKE) --no-print-directory build-TokenFunction ARTIFACTS_DIR=$(ARTIFACTS_DIR) && ls -l $(ARTIFACTS_DIR)/bootstrap; fi
+build: ## Build the arm64 bootstraps (sam build when the SAM CLI is present, else bin/bootstrap and bin/webhook/bootstrap)
+	@if command -v sam >/dev/null 2>&1; then sam build; else $(MAKE) --no-print-directory build-TokenFunction ARTIFACTS_DIR=$(ARTIFACTS_DIR) && $(MAKE) --no-print-directory build-WebhookFunction ARTIFACTS_DIR=$(ARTIFACTS_DIR)/webhook && ls -l $(ARTIFACTS_DIR)/bootstrap $(ARTIFACTS_DIR)/webhook/bootstrap; fi
 
 build-TokenFunction: ## The target sam build calls: the arm64 bootstrap in $(ARTIFACTS_DIR)
 	mkdir -p "$(ARTIFACTS_DIR)"
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/token
+
+build-WebhookFunction: ## The target sam build calls for the webhook: its arm64 bootstrap in $(ARTIFACTS_DIR)
+	mkdir -p "$(ARTIFACTS_DIR)"
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/webhook
 
 test: tools ## Run every test: unit, integration (RIE, moto, browser), the template's, cfn-lint
 	$(GO) vet ./...

@@ -45,6 +45,8 @@ type Peers struct {
 	// Guards are the checks switched on in the function's environment.
 	Guards Guards
 
+	motoURL string // moto itself, for setting up tables and secrets
+
 	mu       sync.Mutex
 	served   []time.Duration
 	smAccept time.Time // first connection accepted since ResetSecretsManagerSpan
@@ -144,6 +146,7 @@ func (p *Peers) startSecretsManager(ctx context.Context) (string, error) {
 		return "", err
 	}
 	p.closers = append(p.closers, m.Close)
+	p.motoURL = m.URL
 	return m.URL, nil
 }
 

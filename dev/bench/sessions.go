@@ -86,6 +86,11 @@ func WebhookEvent(eventType, id string, at time.Time) []byte {
 type Webhook struct {
 	// Connect and Disconnect are the REPORT Durations of the warm events.
 	Connect, Disconnect []time.Duration
+	// ConnectOwn and DisconnectOwn are the same less the time moto was
+	// busy with the event's calls: the function's own part, with the
+	// network. Moto's part grows with the table, as moto copies a whole
+	// table for each item of a transaction (to roll back).
+	ConnectOwn, DisconnectOwn []time.Duration
 	// Calls are the DynamoDB calls per event, by operation.
 	Calls map[string]float64
 }
@@ -101,8 +106,11 @@ func MeasureWebhook(ctx context.Context, bootstrap string, p *Peers, nw Network,
 	}
 	defer e.Close()
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
+	var moto []time.Duration
 	invoke := func(kind, id string) error {
-		out, err := e.Invoke(ctx, WebhookEvent(kind, id, time.Now()))
+		start := time.Now()
+		out, err := e.Invoke(ctx, WebhookEvent(kind, id, start))
+		moto = append(moto, p.DynamoDBBusy(start, time.Now()))
 		if err != nil {
 			return fmt.Errorf("%w\n%s", err, e.Logs())
 		}
@@ -137,10 +145,11 @@ func MeasureWebhook(ctx context.Context, bootstrap string, p *Peers, nw Network,
 		return w, fmt.Errorf("%d REPORT lines for %d warm events", len(reps)-1, 2*n)
 	}
 	for i, r := range reps[1:] {
+		own := r.Duration - moto[i+1]
 		if i%2 == 0 {
-			w.Connect = append(w.Connect, r.Duration)
+			w.Connect, w.ConnectOwn = append(w.Connect, r.Duration), append(w.ConnectOwn, own)
 		} else {
-			w.Disconnect = append(w.Disconnect, r.Duration)
+			w.Disconnect, w.DisconnectOwn = append(w.Disconnect, r.Duration), append(w.DisconnectOwn, own)
 		}
 	}
 	w.Calls = map[string]float64{}

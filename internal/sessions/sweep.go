@@ -107,7 +107,7 @@ func (l *Ledger) Markers(ctx context.Context) ([]Marker, error) {
 	for range maxPages {
 		page, err := l.client.Query(ctx, in)
 		if err != nil {
-			return nil, fmt.Errorf("Query %s: %w", l.table, err)
+			return nil, fmt.Errorf("reading the live markers of %s: %w", l.table, err)
 		}
 		for _, it := range page.Items {
 			out = append(out, Marker{SessionID: getS(it, attrSK), AvatarID: getS(it, attrAvatar), Start: getN(it, attrStart), MaxEnd: getN(it, attrMaxEnd)})

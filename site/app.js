@@ -3,7 +3,7 @@
 import { pageConfig, avatarURL, redact, describeLifetime } from "./token.js";
 import { fetchTokenChecked, pageBotCheck } from "./turnstile.js";
 
-const { endpoint, avatarId } = pageConfig();
+const { endpoint, avatarId, trulience } = pageConfig();
 const $ = (id) => document.getElementById(id);
 const app = $("app");
 const botCheck = pageBotCheck("bot-check"); // null without a Turnstile site key
@@ -22,7 +22,7 @@ async function startSession() {
   show("loading", "Requesting a token…");
   try {
     const token = await fetchTokenChecked(endpoint, avatarId, botCheck);
-    const src = avatarURL(token.avatarId, token.jwt);
+    const src = avatarURL(token.avatarId, token.jwt, trulience);
 
     const frame = document.createElement("iframe");
     frame.id = "avatar-frame";
@@ -35,7 +35,7 @@ async function startSession() {
     $("token-preview").textContent = redact(token.jwt);
     $("token-lifetime").textContent = describeLifetime(token.expiresIn);
     $("iframe-url").textContent =
-      `https://www.trulience.com/avatar/${token.avatarId}?token=${redact(token.jwt)}`;
+      `${trulience}/avatar/${token.avatarId}?token=${redact(token.jwt)}`;
     $("avatar-id").textContent = token.avatarId;
     show("ready", "Token received");
   } catch (err) {

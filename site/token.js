@@ -14,6 +14,11 @@ export const TOKEN_ENDPOINT = "http://127.0.0.1:3000/token";
 // Avatar IDs stay strings: 19-digit IDs do not fit a JavaScript number.
 export const AVATAR_ID = "4386676996480451678";
 
+// Where the avatar page is served. On a page served from this machine,
+// ?trulience=http://127.0.0.1:<port> overrides it: make local -sessions
+// points the iframe at its Trulience stand-in, which reports sessions.
+export const TRULIENCE_URL = "https://www.trulience.com";
+
 // How long to wait for the endpoint before giving up.
 const TIMEOUT_MS = 10000;
 
@@ -33,22 +38,31 @@ export class TokenError extends Error {
 // make local runs the site.
 const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
-// pageConfig reads the endpoint and avatar ID. ?endpoint= and ?avatar=
-// override the constants above only on a page served from this machine
-// (make local): on a published page a crafted link could otherwise send
-// visitors' token requests to another endpoint, or start another avatar.
+// pageConfig reads the endpoint, avatar ID and avatar page's site.
+// ?endpoint=, ?avatar= and ?trulience= override the constants above only on
+// a page served from this machine (make local): on a published page a
+// crafted link could otherwise send visitors' token requests to another
+// endpoint, start another avatar, or hand the token to another site.
 export function pageConfig(search = window.location.search, hostname = window.location.hostname) {
-  if (!LOCAL_HOSTS.has(hostname)) return { endpoint: TOKEN_ENDPOINT, avatarId: AVATAR_ID };
+  const defaults = { endpoint: TOKEN_ENDPOINT, avatarId: AVATAR_ID, trulience: TRULIENCE_URL };
+  if (!LOCAL_HOSTS.has(hostname)) return defaults;
   const params = new URLSearchParams(search);
-  let endpoint = TOKEN_ENDPOINT;
-  const override = params.get("endpoint");
-  if (override) {
-    const url = new URL(override, window.location.href);
-    if (url.protocol === "http:" || url.protocol === "https:") endpoint = url.href;
-  }
+  const endpoint = httpURL(params.get("endpoint"))?.href ?? defaults.endpoint;
+  const trulience = httpURL(params.get("trulience"))?.origin ?? defaults.trulience;
   let avatarId = AVATAR_ID;
   if (params.has("avatar")) avatarId = params.get("avatar").trim();
-  return { endpoint, avatarId };
+  return { endpoint, avatarId, trulience };
+}
+
+// httpURL parses an http(s) URL given in the page's query; null otherwise.
+function httpURL(value) {
+  if (!value) return null;
+  try {
+    const url = new URL(value, window.location.href);
+    return url.protocol === "http:" || url.protocol === "https:" ? url : null;
+  } catch {
+    return null;
+  }
 }
 
 // fetchToken asks the endpoint for a fresh token and resolves to
@@ -114,8 +128,8 @@ export async function fetchToken(endpoint, avatarId, turnstileToken) {
 }
 
 // avatarURL is the iframe address that mounts the avatar with a token.
-export function avatarURL(avatarId, jwt) {
-  return `https://www.trulience.com/avatar/${encodeURIComponent(avatarId)}?token=${encodeURIComponent(jwt)}`;
+export function avatarURL(avatarId, jwt, trulience = TRULIENCE_URL) {
+  return `${trulience}/avatar/${encodeURIComponent(avatarId)}?token=${encodeURIComponent(jwt)}`;
 }
 
 // redact shortens a JWT for display: enough to recognise it, not to use it.

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -45,10 +46,13 @@ type Peers struct {
 	// Guards are the checks switched on in the function's environment.
 	Guards Guards
 
+	motoURL string // moto itself, for setting up tables and secrets
+
 	mu       sync.Mutex
 	served   []time.Duration
 	smAccept time.Time // first connection accepted since ResetSecretsManagerSpan
 	smEnd    time.Time // last call answered since then
+	dynamoDB []span    // when moto was busy with each DynamoDB call
 	closers  []func()
 }
 
@@ -131,7 +135,15 @@ func StartPeersWith(ctx context.Context, tlsDir string, g Guards) (*Peers, error
 		p.Close()
 		return nil, err
 	}
-	if p.DynamoDBURL, err = p.serve(p.Counter, nil, cert); err != nil {
+	timedDynamoDB := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		p.Counter.ServeHTTP(w, r)
+		end := time.Now()
+		p.mu.Lock()
+		p.dynamoDB = append(p.dynamoDB, span{start, end})
+		p.mu.Unlock()
+	})
+	if p.DynamoDBURL, err = p.serve(timedDynamoDB, nil, cert); err != nil {
 		p.Close()
 		return nil, err
 	}
@@ -144,6 +156,7 @@ func (p *Peers) startSecretsManager(ctx context.Context) (string, error) {
 		return "", err
 	}
 	p.closers = append(p.closers, m.Close)
+	p.motoURL = m.URL
 	return m.URL, nil
 }
 
@@ -209,4 +222,39 @@ func (p *Peers) Close() {
 		p.closers[i]()
 	}
 	p.closers = nil
+}
+
+// span is a time interval.
+type span struct{ start, end time.Time }
+
+// DynamoDBBusy is how long, between from and to, at least one DynamoDB
+// call was being served (the union of the calls' spans, seen from the
+// proxy: moto's time, without the network's).
+func (p *Peers) DynamoDBBusy(from, to time.Time) time.Duration {
+	p.mu.Lock()
+	var in []span
+	for _, s := range p.dynamoDB {
+		if !s.start.Before(from) && !s.end.After(to) {
+			in = append(in, s)
+		}
+	}
+	p.mu.Unlock()
+	slices.SortFunc(in, func(a, b span) int { return a.start.Compare(b.start) })
+	var busy time.Duration
+	var cur span
+	for _, s := range in {
+		switch {
+		case cur.end.IsZero():
+			cur = s
+		case s.start.After(cur.end):
+			busy += cur.end.Sub(cur.start)
+			cur = s
+		case s.end.After(cur.end):
+			cur.end = s.end
+		}
+	}
+	if !cur.end.IsZero() {
+		busy += cur.end.Sub(cur.start)
+	}
+	return busy
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +17,7 @@ type functionLog struct {
 	mu      sync.Mutex
 	w       io.Writer
 	verbose bool
+	prefix  string // empty: "function: "
 	partial []byte
 }
 
@@ -31,7 +33,11 @@ func (f *functionLog) Write(p []byte) (int, error) {
 		line := string(f.partial[:i+1])
 		f.partial = f.partial[i+1:]
 		if f.verbose || !rieLine(line) {
-			_, _ = io.WriteString(f.w, "function: "+line)
+			prefix := f.prefix
+			if prefix == "" {
+				prefix = "function: "
+			}
+			_, _ = io.WriteString(f.w, prefix+line)
 		}
 	}
 }
@@ -46,9 +52,10 @@ func rieLine(line string) bool {
 	return strings.Contains(line, "] (rapid) ")
 }
 
-// siteHandler serves dir without caching, with one log line per request.
-func siteHandler(dir string, log *slog.Logger) http.Handler {
-	files := http.FileServer(http.Dir(dir))
+// siteHandler serves dir without caching, its pages with params (see
+// withPageParams), with one log line per request.
+func siteHandler(dir string, params func() url.Values, log *slog.Logger) http.Handler {
+	files := withPageParams(http.FileServer(http.Dir(dir)), params)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}

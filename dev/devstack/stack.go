@@ -90,6 +90,10 @@ type Options struct {
 	// stand-in (Stack.Turnstile), stores TurnstileSecret in the secret and
 	// aims the function at the stand-in; empty or "off" leaves the check off.
 	BotCheck string
+	// Sessions, when set, runs the session ledger: the webhook function,
+	// its table and secret in moto, and the stand-in's webhook (not in
+	// Real mode).
+	Sessions *Sessions
 	// TurnstileSecret is the Turnstile secret key stored in the secret;
 	// empty means Cloudflare's always-passing test secret key (and
 	// TURNSTILE_HOSTNAMES=example.com, the hostname its answers name).
@@ -115,10 +119,21 @@ type Stack struct {
 	Moto           *moto.Moto
 	SecretsManager *AWSProxy
 	// DynamoDB is the proxy in front of moto's DynamoDB that the function
-	// counts tokens through, and LimitsTable the table; nil and "" unless
-	// Options.Limits is set.
+	// counts tokens and reads the session ledger through, and LimitsTable
+	// the limits' table; nil unless Options.Limits or Options.Sessions is
+	// set, "" unless Options.Limits is.
 	DynamoDB    *AWSProxy
 	LimitsTable string
+	// Webhook is the webhook function under its own RIE, WebhookURL its
+	// route on the front door, WebhookDynamoDB its proxy to moto,
+	// SessionsTable the ledger, and WebhookSecretID, WebhookHeader and
+	// WebhookSecret the secret the stand-in sends in that header; all
+	// empty unless Options.Sessions is set.
+	Webhook                                       *rie.Emulator
+	WebhookURL                                    string
+	WebhookDynamoDB                               *AWSProxy
+	SessionsTable                                 string
+	WebhookSecretID, WebhookHeader, WebhookSecret string
 	// SecretID names the secret holding the key.
 	SecretID string
 	// APIKey is the demo key seeded in the secret and accepted by the
@@ -137,7 +152,8 @@ type Stack struct {
 	Turnstile       *turnstile.Server
 	TurnstileSecret string
 
-	closers []func()
+	closers    []func()
+	webhookEnv map[string]string
 }
 
 // Start builds and starts everything; on error nothing is left running.
@@ -175,12 +191,12 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		s.AvatarIDs = []string{DemoAvatarID}
 	}
 
-	// Build while the stand-ins start (the channel is buffered: an early
-	// return leaves the build to finish on its own).
-	type built struct {
-		path string
-		err  error
+	// Build while the stand-ins start (the channels are buffered: an early
+	// return leaves the builds to finish on their own).
+	if err := checkSessions(opts); err != nil {
+		return nil, err
 	}
+	hookBuild := buildWebhook(ctx, opts)
 	build := make(chan built, 1)
 	if opts.Bootstrap != "" {
 		build <- built{opts.Bootstrap, nil}
@@ -233,11 +249,15 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.closers = append(s.closers, s.Function.Close)
-
-	fd := &http.Server{
-		Handler:           &frontdoor.Handler{Function: s.Function, Routes: []string{Route}, CORS: s.cors(), JWT: s.JWT, Log: log.With("server", "frontdoor")},
-		ReadHeaderTimeout: 10 * time.Second,
+	hb := <-hookBuild
+	if hb.err != nil {
+		return nil, hb.err
 	}
+	if err := s.startWebhook(ctx, hb.path, s.webhookEnv, timeout, opts); err != nil {
+		return nil, err
+	}
+
+	fd := &http.Server{Handler: s.api(log.With("server", "frontdoor")), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = fd.Serve(feLn) }()
 	s.closers = append(s.closers, func() { _ = fd.Close() })
 
@@ -249,7 +269,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		}
 		siteDir = filepath.Join(root, "site")
 	}
-	site := &http.Server{Handler: withLocalTurnstile(siteHandler(siteDir, log.With("server", "site"))), ReadHeaderTimeout: 10 * time.Second}
+	site := &http.Server{Handler: withLocalTurnstile(siteHandler(siteDir, s.PageParams, log.With("server", "site"))), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = site.Serve(siteLn) }()
 	s.closers = append(s.closers, func() { _ = site.Close() })
 	return s, nil
@@ -302,9 +322,35 @@ func (s *Stack) standIns(ctx context.Context, opts Options, env map[string]strin
 	env["TRULIENCE_API_URL"] = apiURL
 	env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = s.SecretsManager.URL
 	if opts.Limits != nil {
-		return s.startLimits(ctx, opts.Limits, env)
+		if err := s.startLimits(ctx, opts.Limits, env); err != nil {
+			return err
+		}
+	}
+	if opts.Sessions != nil {
+		if s.webhookEnv, err = s.startSessions(ctx, opts.Sessions, env); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// api is the front door: the token route, and with the session ledger the
+// webhook's route to the webhook function, without CORS and never behind
+// the JWT authorizer (Trulience's servers call it, with neither).
+func (s *Stack) api(log *slog.Logger) http.Handler {
+	token := &frontdoor.Handler{Function: s.Function, Routes: []string{Route}, CORS: s.cors(), JWT: s.JWT, Log: log}
+	if s.Webhook == nil {
+		return token
+	}
+	_, path, _ := strings.Cut(WebhookRoute, " ")
+	hook := &frontdoor.Handler{Function: s.Webhook, Routes: []string{WebhookRoute}, Log: log}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == path {
+			hook.ServeHTTP(w, r)
+			return
+		}
+		token.ServeHTTP(w, r)
+	})
 }
 
 // real passes the caller's configuration and AWS credentials through.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/trulience-token/trulience-token/dev/devstack"
@@ -69,6 +70,24 @@ func TestBrowserBotCheck(t *testing.T) {
 		}
 		if n := tab.evalInt(t, `window.turnstile.local.resets`); n != 1 {
 			t.Errorf("widget reset %d times for a second session, want 1", n)
+		}
+	})
+
+	t.Run("the site address make local prints, opened as a new visitor would", func(t *testing.T) {
+		tab := b.newTab(t) // a fresh tab: nothing typed but the address
+		before := minted()
+		tab.open(t, s.SiteURL+"/")
+		if state := tab.waitSettled(t); state != "ready" {
+			t.Fatalf("page state = %q, want ready; error on page: %q (%s)", state, tab.text(t, "error-message"), tab.text(t, "error-code"))
+		}
+		if hidden := tab.eval(t, `String(document.getElementById("bot-check").hidden)`); hidden != "false" {
+			t.Error("the plain address shows no widget")
+		}
+		if minted()-before != 1 {
+			t.Errorf("minted %d tokens, want 1", minted()-before)
+		}
+		if loc := tab.eval(t, `location.search`); !strings.Contains(loc, "sitekey=") || !strings.Contains(loc, "turnstile=local") {
+			t.Errorf("the page's address %q does not show the widget's settings", loc)
 		}
 	})
 

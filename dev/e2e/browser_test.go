@@ -172,7 +172,8 @@ func TestBrowser(t *testing.T) {
 			t.Helper()
 			js := fmt.Sprintf(`import("/token.js").then(m => {
 				const c = m.pageConfig(%q, %q);
-				return [c.endpoint === m.TOKEN_ENDPOINT ? "default" : c.endpoint, c.avatarId === m.AVATAR_ID ? "default" : c.avatarId].join(" ");
+				return [c.endpoint === m.TOKEN_ENDPOINT ? "default" : c.endpoint, c.avatarId === m.AVATAR_ID ? "default" : c.avatarId,
+					c.trulience === m.TRULIENCE_URL ? "default" : c.trulience].join(" ");
 			})`, search, hostname)
 			v, err := chromedp.Run(tab.ctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
 			if err != nil {
@@ -180,14 +181,14 @@ func TestBrowser(t *testing.T) {
 			}
 			return v
 		}
-		const crafted = "?endpoint=https%3A%2F%2Fevil.example%2Ftoken&avatar=123"
+		const crafted = "?endpoint=https%3A%2F%2Fevil.example%2Ftoken&avatar=123&trulience=https%3A%2F%2Fevil.example%2Favatar"
 		for _, host := range []string{"www.example.com", "example.github.io", "127.0.0.1.evil.example", "localhost.evil.example", ""} {
-			if got := config(crafted, host); got != "default default" {
+			if got := config(crafted, host); got != "default default default" {
 				t.Errorf("on %q the crafted link gives %q, want the page's own endpoint and avatar", host, got)
 			}
 		}
 		for _, host := range []string{"localhost", "127.0.0.1", "[::1]"} {
-			if got := config(crafted, host); got != "https://evil.example/token 123" {
+			if got := config(crafted, host); got != "https://evil.example/token 123 https://evil.example" {
 				t.Errorf("on %q (make local) the overrides give %q, want them honoured", host, got)
 			}
 		}

@@ -1,6 +1,8 @@
 // Command bench prints the token function's performance tables (make bench):
 // deployment size, init duration, warm latency, Secrets Manager calls, TCP
-// connections to Trulience and peak memory, each with its budget; then the
+// connections to Trulience and peak memory, each with its budget; the
+// webhook function's warm latency and what the session caps add to a mint;
+// then the
 // function beside the straightforward Go and the Node.js 20 implementations
 // of the same job, on loopback and under production round-trip times, with
 // the physical limit those set. It exits 1 when a figure cannot be measured
@@ -44,6 +46,8 @@ func main() {
 	flag.StringVar(&o.guards.BotCheck, "bot-check", os.Getenv("BOT_CHECK"), "BOT_CHECK for the function (monitor or enforce; default $BOT_CHECK), against a siteverify stand-in with Cloudflare's test secret")
 	flag.BoolVar(&o.guards.Limits, "limits", os.Getenv("CLIENT_TOKEN_LIMIT") != "", "switch the function's limits on (CLIENT_TOKEN_LIMIT, DAILY_TOKEN_LIMIT, LIMITS_TABLE in moto; default: on when $CLIENT_TOKEN_LIMIT is set)")
 	flag.StringVar(&o.guards.LimitsKey, "limits-key", "pk", "partition key (a string attribute) of the limits table the bench creates in moto")
+	flag.BoolVar(&o.sessions, "sessions", true, "measure the session ledger: the webhook function's warm latency, and what the session caps add to a mint")
+	flag.IntVar(&o.sessionsN, "sessions-n", 200, "warm webhook sessions (connect and disconnect) and warm mints each way for the session rows")
 	memory := flag.String("memory", "", "comma-separated Lambda memory sizes (MB), e.g. 128,256,512,1024: also run the comparison under latency with each size's CPU share (Linux cgroups, as root)")
 	flag.Float64Var(&o.tokensPerRefresh, "tokens-per-refresh", 300, "tokens one container serves per SECRET_TTL, for the Secrets Manager reads in the cost per million tokens (300: one a second, 5 min)")
 	flag.Parse()
@@ -60,6 +64,7 @@ func main() {
 	if o.short {
 		o.n, o.cold = min(o.n, 100), min(o.cold, 3)
 		o.compareCold, o.latencyN = min(o.compareCold, 2), min(o.latencyN, 20)
+		o.sessionsN = min(o.sessionsN, 20)
 		if o.benchtime == "" {
 			o.benchtime = "2000x"
 		}
@@ -93,6 +98,9 @@ type options struct {
 
 	memory           []int
 	tokensPerRefresh float64
+
+	sessions  bool
+	sessionsN int
 }
 
 func run(ctx context.Context, o options) ([]bench.Row, error) {
@@ -143,6 +151,11 @@ func run(ctx context.Context, o options) ([]bench.Row, error) {
 
 	step("in-process Go benchmarks of the handler (go test -bench)")
 	rows = append(rows, goBenchRows(ctx, root, o.benchtime)...)
+
+	if o.sessions {
+		step("the session ledger: the webhook function, and the session caps on a mint")
+		rows = append(rows, sessionsSection(ctx, o, dir, fn)...)
+	}
 
 	if o.peers {
 		if !o.tls {

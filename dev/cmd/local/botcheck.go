@@ -6,8 +6,8 @@ import (
 	"github.com/trulience-token/trulience-token/dev/devstack"
 )
 
-// botCheckLines is the banner's bot check lines: the mode, where the
-// siteverify stand-in runs, and the site address that shows the widget.
+// botCheckLines is the banner's bot check lines: the mode and where the
+// siteverify stand-in runs.
 func botCheckLines(s *devstack.Stack) string {
 	if s.BotCheck == "" {
 		return "  Bot check: off (-bot-check monitor|enforce turns on Turnstile)\n"
@@ -16,9 +16,9 @@ func botCheckLines(s *devstack.Stack) string {
 		return fmt.Sprintf("  Bot check: %s (BOT_CHECK), Cloudflare's real siteverify\n", s.BotCheck)
 	}
 	return fmt.Sprintf(`  Bot check: %s (BOT_CHECK), Turnstile siteverify stand-in at %s
-             (Cloudflare's test secret key; requests need "turnstile_token":"XXXX.DUMMY.TOKEN.XXXX")
-  Site with the widget: %s
-`, s.BotCheck, s.Turnstile.VerifyURL, s.BotCheckPageURL("index.html"))
+             (Cloudflare's test secret key; requests need "turnstile_token":"XXXX.DUMMY.TOKEN.XXXX";
+             the site shows the widget with Cloudflare's test site key, offline)
+`, s.BotCheck, s.Turnstile.VerifyURL)
 }
 
 // tryBody is the banner's sample request body.

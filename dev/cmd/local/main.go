@@ -12,6 +12,11 @@
 // and JwtAudience does: the banner prints a sample token and the issuer
 // and audience it is for (-avatar-claim NAME sets AVATAR_CLAIM too).
 //
+// With -sessions the session ledger runs too: the webhook function under a
+// second RIE behind POST /webhook, its table and secret in moto, and the
+// Trulience stand-in's avatar page reporting sessions to it; the caps
+// (-max-live-sessions, -daily-session-minutes) show in the example site.
+//
 // With -invoke FILE it sends one event (events/*.json) to the function,
 // prints the answer and exits (`make invoke` without the SAM CLI).
 package main
@@ -62,6 +67,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	clientLimit := fs.String("client-limit", "", "CLIENT_TOKEN_LIMIT, tokens per visitor per window such as 5/10m (counted in moto's DynamoDB)")
 	dailyLimit := fs.String("daily-limit", "", "DAILY_TOKEN_LIMIT, tokens per UTC day for the endpoint (counted in moto's DynamoDB)")
 	limitsFailMode := fs.String("limits-fail-mode", "open", "LIMITS_FAIL_MODE when the limits table cannot be reached: open or closed")
+	var sf sessionFlags
+	fs.BoolVar(&sf.on, "sessions", false, "the session ledger: the webhook function, fed by the Trulience stand-in's avatar page, and the caps below")
+	fs.StringVar(&sf.maxLive, "max-live-sessions", "", "MAX_LIVE_SESSIONS: refuse tokens (429 sessions_full) while this many sessions are live (implies -sessions)")
+	fs.StringVar(&sf.dailyMinutes, "daily-session-minutes", "", "DAILY_SESSION_MINUTES: refuse tokens (429 session_budget_spent) once today's session minutes reach this (implies -sessions)")
+	fs.DurationVar(&sf.maxDuration, "max-session-duration", 0, "the stand-in avatar's session limit, sent as max_session_duration; sessions end when it is up (implies -sessions)")
+	fs.StringVar(&sf.faults, "webhook-faults", "", "the stand-in's webhook deliveries: duplicate, reorder, late=DURATION, drop=connect|disconnect|all, comma-separated (implies -sessions)")
 	botCheck := fs.String("bot-check", "off", "Turnstile bot check: off, monitor or enforce (a siteverify stand-in with Cloudflare's test keys; the site shows the widget)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -87,6 +98,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if *clientLimit != "" || *dailyLimit != "" {
 		opts.Limits = &devstack.Limits{Client: *clientLimit, Daily: *dailyLimit}
+	}
+	if err := sessionOptions(&opts, sf); err != nil {
+		return err
+	}
+	if opts.Limits != nil || opts.Sessions != nil {
 		opts.Env["LIMITS_FAIL_MODE"] = *limitsFailMode
 	}
 	if *invoke != "" {
@@ -101,7 +117,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer s.Close()
-	if err := banner(stdout, s, *real, *avatarClaim); err != nil {
+	if err := banner(stdout, s, opts, *real, *avatarClaim); err != nil {
 		return err
 	}
 	<-ctx.Done()
@@ -150,7 +166,7 @@ func redact(jwt []byte) []byte {
 	return []byte(string(jwt[:10]) + "…" + string(jwt[len(jwt)-6:]) + " (shortened; -show-jwt prints it)")
 }
 
-func banner(w io.Writer, s *devstack.Stack, real bool, avatarClaim string) error {
+func banner(w io.Writer, s *devstack.Stack, opts devstack.Options, real bool, avatarClaim string) error {
 	mode := fmt.Sprintf("REAL mode: your secret %q in AWS, the real Trulience API", s.SecretID)
 	if !real {
 		mode = fmt.Sprintf("Secrets Manager: moto (secret %q), Trulience: stand-in at %s", s.SecretID, s.StandIn.URL)
@@ -163,7 +179,7 @@ func banner(w io.Writer, s *devstack.Stack, real bool, avatarClaim string) error
 	fmt.Fprintf(w, `
 Token endpoint running on loopback (%s)
   API:      %s   (POST, API Gateway HTTP API 2.0 -> function under the Lambda RIE)
-  Site:     %s/
+  Site:     %s
   Origins:  %s
   Avatars:  %s
 %s
@@ -172,7 +188,8 @@ Try:
 
 Ctrl-C stops everything.
 
-`, mode, s.TokenURL, s.SiteURL, strings.Join(s.AllowedOrigins, ", "), strings.Join(s.AvatarIDs, ", "), signedIn+botCheckLines(s), s.TokenURL, origin, authz, tryBody(s))
+`, mode, s.TokenURL, siteLine(s), strings.Join(s.AllowedOrigins, ", "), strings.Join(s.AvatarIDs, ", "),
+		signedIn+botCheckLines(s)+sessionLines(s, opts.Sessions), s.TokenURL, origin, authz, tryBody(s))
 	return nil
 }
 

@@ -2,6 +2,7 @@ package trulience
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,11 +48,29 @@ type Server struct {
 	queue    []Fault
 	override func(Request) *Fault
 	once     sync.Once
+
+	// Avatar sessions and their webhook (avatar.go, webhook.go).
+	webhook       Webhook
+	redeemed      map[string]bool // jti of every token used at the avatar page
+	sessions      map[string]*session
+	deliveries    []Delivery
+	stopped       bool
+	base          context.Context // ends deliveries at Close
+	cancel        context.CancelFunc
+	sending       sync.WaitGroup
+	webhookClient *http.Client
 }
 
 // New returns a stand-in accepting keys, with a fresh random signing secret.
 func New(keys map[string]Key) *Server {
-	s := &Server{secret: make([]byte, 32), closed: make(chan struct{})}
+	s := &Server{
+		secret:        make([]byte, 32),
+		closed:        make(chan struct{}),
+		redeemed:      map[string]bool{},
+		sessions:      map[string]*session{},
+		webhookClient: &http.Client{},
+	}
+	s.base, s.cancel = context.WithCancel(context.Background())
 	_, _ = rand.Read(s.secret)
 	s.SetKeys(keys)
 	return s
@@ -72,12 +92,27 @@ func Start(addr string, keys map[string]Key) (*Server, error) {
 	return s, nil
 }
 
-// Close stops the server started by Start and releases hung handlers.
+// Close stops the server started by Start, releases hung handlers and
+// abandons the webhook deliveries not made yet (live sessions send no
+// disconnect: the stand-in, like the whole stack, is going away).
 func (s *Server) Close() {
-	s.once.Do(func() { close(s.closed) })
+	s.once.Do(func() {
+		close(s.closed)
+		s.cancel()
+		s.mu.Lock()
+		s.stopped = true
+		for _, ss := range s.sessions {
+			if ss.out != nil && ss.End.IsZero() {
+				ss.End, ss.EndReason = time.Now(), "stopped"
+				close(ss.out.events)
+			}
+		}
+		s.mu.Unlock()
+	})
 	if s.http != nil {
 		_ = s.http.Close()
 	}
+	s.sending.Wait()
 }
 
 // SetKeys replaces the set of valid API keys (a key rotation, seen by the
@@ -91,8 +126,17 @@ func (s *Server) SetKeys(keys map[string]Key) {
 	}
 }
 
-// ServeHTTP answers like Trulience's token endpoint.
+// ServeHTTP answers like Trulience's token endpoint, and serves the avatar
+// page and its session stream (which are not recorded as API requests).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case strings.HasPrefix(r.URL.Path, AvatarPath):
+		s.serveAvatar(w, r)
+		return
+	case strings.HasPrefix(r.URL.Path, SessionsPath):
+		s.serveSession(w, r)
+		return
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
 		panic(http.ErrAbortHandler)

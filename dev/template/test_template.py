@@ -824,8 +824,13 @@ class ScriptsStandIn(unittest.TestCase):
             standin = json.load(f)
         sam = load_sam()
         always = {name for name, out in sam["Outputs"].items() if "Condition" not in out}
-        self.assertEqual(set(standin["Outputs"]), always)
-        for name in ["AllowedOrigins", "ReservedConcurrency", "ProvisionedConcurrency"]:
+        self.assertEqual({n for n, out in standin["Outputs"].items() if "Condition" not in out}, always)
+        # The conditional outputs the scripts read, on the condition of the same name.
+        for name, out in standin["Outputs"].items():
+            if "Condition" in out:
+                self.assertEqual(out["Condition"], sam["Outputs"][name]["Condition"], name)
+                self.assertEqual(standin["Conditions"][out["Condition"]], sam["Conditions"][out["Condition"]], name)
+        for name in ["AllowedOrigins", "ReservedConcurrency", "ProvisionedConcurrency", "SessionLedger", "WebhookHeaderName"]:
             self.assertIn(name, sam["Parameters"])
             self.assertIn(name, standin["Parameters"])
 

@@ -153,7 +153,7 @@ def combinations():
 
 class _Conditions(Stack):
     """A Stack that only transforms and evaluates conditions (resolving every
-    property of 432 stacks would take most of the test's time)."""
+    property of 864 stacks would take most of the test's time)."""
 
     def __init__(self, **params):  # pylint: disable=super-init-not-called
         self.cfn = transform(params)

@@ -22,7 +22,7 @@ CFN_LINT      := $(PY) -c "import sys; from cfnlint.runner import main; sys.argv
 # The tests find moto, cfn-lint and (when installed there) the AWS CLI in .venv.
 export PATH   := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help build build-TokenFunction build-WebhookFunction test test-short lint darwin local invoke sam-env deploy deploy-role smoke pause resume fuzz soak bench tools tools-local clean
+.PHONY: help build build-TokenFunction build-WebhookFunction test test-short lint darwin local invoke sam-env deploy deploy-role smoke pause resume sessions webhook-header fuzz soak bench tools tools-local clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -107,6 +107,12 @@ pause: ## Stop all token minting of stack STACK_NAME at once (reserved concurren
 
 resume: ## Undo make pause: stack STACK_NAME mints tokens again
 	scripts/resume.sh --stack-name "$(STACK_NAME)"
+
+sessions: ## Live sessions and today's minutes per avatar in stack STACK_NAME's session ledger (SessionLedger=on)
+	@scripts/sessions.sh --stack-name "$(STACK_NAME)"
+
+webhook-header: ## Print stack STACK_NAME's webhook URL and secret header for Trulience's Custom Headers (the value to the terminal only)
+	@scripts/webhook-header.sh --stack-name "$(STACK_NAME)"
 
 fuzz: ## Run each fuzz target for FUZZTIME (default 10s)
 	dev/fuzz.sh "$(FUZZTIME)"

@@ -43,10 +43,11 @@ stack_value() {
 	printf '%s\n' "$value"
 }
 
-# find_function [ARGS...] parses the options pause.sh and resume.sh share
-# (--stack-name, --profile, --region, --endpoint-url, -h) and sets
-# stack_name, aws_args and function_name (the stack's FunctionName output).
-find_function() {
+# stack_options [ARGS...] parses the options pause.sh, resume.sh,
+# sessions.sh and webhook-header.sh share (--stack-name, --profile,
+# --region, --endpoint-url, -h) and sets stack_name (the default stack when
+# not given) and aws_args.
+stack_options() {
 	stack_name=""
 	aws_args=()
 	while [[ $# -gt 0 ]]; do
@@ -76,7 +77,24 @@ find_function() {
 	done
 	command -v aws >/dev/null || die "the AWS CLI (aws) is not installed"
 	stack_name=${stack_name:-$(default_stack_name)}
+}
+
+# find_function [ARGS...] is stack_options, and sets function_name too (the
+# stack's FunctionName output).
+find_function() {
+	stack_options "$@"
 	function_name=$(stack_value "$stack_name" Output FunctionName ${aws_args[@]+"${aws_args[@]}"}) ||
 		die "cannot read the outputs of stack $stack_name (deployed? right --region/--profile?)"
 	[[ -n $function_name ]] || die "stack $stack_name has no FunctionName output"
+}
+
+# need_ledger STACK [AWS ARGS...] dies unless the stack was deployed with
+# SessionLedger=on (or cannot be read).
+need_ledger() {
+	local stack=$1 ledger
+	shift
+	ledger=$(stack_value "$stack" Parameter SessionLedger "$@") ||
+		die "cannot read stack $stack (deployed? right --region/--profile?)"
+	[[ $ledger == on ]] ||
+		die "stack $stack has no session ledger (SessionLedger=${ledger:-off}): deploy it with SessionLedger=on first (docs/sessions.md)"
 }

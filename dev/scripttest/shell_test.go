@@ -8,7 +8,7 @@ import (
 )
 
 // shellScripts are the user-facing scripts this package tests.
-var shellScripts = []string{"put-api-key.sh", "smoke-test.sh", "pause.sh", "resume.sh", "sam-env.sh"}
+var shellScripts = []string{"put-api-key.sh", "smoke-test.sh", "pause.sh", "resume.sh", "sam-env.sh", "sessions.sh", "webhook-header.sh"}
 
 // TestHelp checks that each script explains itself with --help and exits 0
 // without touching AWS.

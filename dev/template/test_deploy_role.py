@@ -46,6 +46,10 @@ FEATURES = {
         {"DeploymentStrategy": "Linear10PercentEvery1Minute"},
     ],
     "provisioned concurrency": [{}, {"ProvisionedConcurrency": "2"}],
+    "session ledger": [
+        {},
+        {"SessionLedger": "on", "MaxLiveSessions": "20", "DailySessionMinutes": "600", "DailySessionMinutesAlarm": "900"},
+    ],
 }
 
 # The role is made for a stack with a custom domain and a hosted zone, so
@@ -86,9 +90,9 @@ ALLOWLIST = {
     "roles without a permissions boundary": [
         "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary",
     ],
-    # The limits table: no replicas, import, Kinesis stream, resource policy or
-    # items written by CloudFormation.
-    "DynamoDB table features the limits table does not use": [
+    # The limits and sessions tables: no replicas, import, Kinesis stream,
+    # resource policy or items written by CloudFormation.
+    "DynamoDB table features the tables do not use": [
         "dynamodb:AssociateTableReplica", "dynamodb:CreateTableReplica", "dynamodb:BatchWriteItem",
         "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan",
         "dynamodb:UpdateItem", "dynamodb:DescribeImport", "dynamodb:ImportTable",
@@ -114,7 +118,7 @@ ALLOWED_FOR = {
     "AWS::Lambda::Function": ["VpcConfig, FileSystemConfigs", "customer managed KMS keys", "Lambda layers, code signing, capacity providers"],
     "AWS::SecretsManager::Secret": ["the secret's value", "secret replicas (no ReplicaRegions)"],
     "AWS::IAM::Role": ["roles without a permissions boundary"],
-    "AWS::DynamoDB::Table": ["DynamoDB table features the limits table does not use", "customer managed KMS keys"],
+    "AWS::DynamoDB::Table": ["DynamoDB table features the tables do not use", "customer managed KMS keys"],
     "AWS::Logs::LogGroup": ["log delivery to Firehose or S3", "customer managed KMS keys"],
     "AWS::ApiGatewayV2::Api": ["API definitions in S3"],
     "AWS::SNS::Topic": ["SNS delivery status logging"],
@@ -149,7 +153,7 @@ def combinations():
 
 class _Conditions(Stack):
     """A Stack that only transforms and evaluates conditions (resolving every
-    property of 432 stacks would take most of the test's time)."""
+    property of 864 stacks would take most of the test's time)."""
 
     def __init__(self, **params):  # pylint: disable=super-init-not-called
         self.cfn = transform(params)

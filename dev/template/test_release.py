@@ -177,6 +177,10 @@ class LintEveryCombination(unittest.TestCase):
             "ClientTokenLimit": "5/10m",
             "AlarmEmail": "ops@example.com",
             "ReservedConcurrency": "5",
+            "SessionLedger": "on",
+            "MaxLiveSessions": "20",
+            "DailySessionMinutes": "600",
+            "DailySessionMinutesAlarm": "900",
         }
         with tempfile.TemporaryDirectory() as tmp:
             paths = []

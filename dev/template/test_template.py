@@ -70,6 +70,9 @@ ENV_VARS = {
 
 LIMITS_VARS = {"CLIENT_TOKEN_LIMIT", "DAILY_TOKEN_LIMIT", "LIMITS_TABLE", "LIMITS_FAIL_MODE"}
 
+# The token function's session caps (SessionLedger=on with MaxLiveSessions or DailySessionMinutes).
+SESSION_VARS = {"SESSIONS_TABLE", "MAX_LIVE_SESSIONS", "DAILY_SESSION_MINUTES"}
+
 
 class _NoValue:
     """AWS::NoValue: the key or list item disappears."""
@@ -86,8 +89,10 @@ def load_sam():
 def transform(params):
     """Returns the CloudFormation template SAM makes of template.yaml."""
     sam = load_sam()
-    # sam build/package replace the local CodeUri with the uploaded artifact.
-    sam["Resources"]["TokenFunction"]["Properties"]["CodeUri"] = "s3://artifacts/token.zip"
+    # sam build/package replace each function's local CodeUri with the uploaded artifact.
+    for name, res in sam["Resources"].items():
+        if res["Type"] == "AWS::Serverless::Function":
+            res["Properties"]["CodeUri"] = f"s3://artifacts/{name}.zip"
     translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=REGION))
     return translator.translate(
         sam,
@@ -819,8 +824,13 @@ class ScriptsStandIn(unittest.TestCase):
             standin = json.load(f)
         sam = load_sam()
         always = {name for name, out in sam["Outputs"].items() if "Condition" not in out}
-        self.assertEqual(set(standin["Outputs"]), always)
-        for name in ["AllowedOrigins", "ReservedConcurrency", "ProvisionedConcurrency"]:
+        self.assertEqual({n for n, out in standin["Outputs"].items() if "Condition" not in out}, always)
+        # The conditional outputs the scripts read, on the condition of the same name.
+        for name, out in standin["Outputs"].items():
+            if "Condition" in out:
+                self.assertEqual(out["Condition"], sam["Outputs"][name]["Condition"], name)
+                self.assertEqual(standin["Conditions"][out["Condition"]], sam["Conditions"][out["Condition"]], name)
+        for name in ["AllowedOrigins", "ReservedConcurrency", "ProvisionedConcurrency", "SessionLedger", "WebhookHeaderName"]:
             self.assertIn(name, sam["Parameters"])
             self.assertIn(name, standin["Parameters"])
 
@@ -831,7 +841,7 @@ class LocalEnv(unittest.TestCase):
             env = json.load(f)
         self.assertEqual(list(env), ["TokenFunction"])  # SAM's --env-vars format, by logical ID
         declared = set(load_sam()["Resources"]["TokenFunction"]["Properties"]["Environment"]["Variables"])
-        self.assertEqual(declared, ENV_VARS | LIMITS_VARS)
+        self.assertEqual(declared, ENV_VARS | LIMITS_VARS | SESSION_VARS)
         self.assertLessEqual(declared, set(env["TokenFunction"]))
         # sam local invoke applies only the variables the template declares
         # (aws-sam-cli: samcli/local/lambdafn/env_vars.py, resolve): any other

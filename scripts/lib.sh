@@ -44,7 +44,7 @@ stack_value() {
 }
 
 # stack_options [ARGS...] parses the options pause.sh, resume.sh,
-# sessions.sh and webhook-header.sh share (--stack-name, --profile,
+# sessions.sh, webhook-header.sh and prepare-stack.sh share (--stack-name, --profile,
 # --region, --endpoint-url, -h) and sets stack_name (the default stack when
 # not given) and aws_args.
 stack_options() {

@@ -35,35 +35,7 @@ die() {
 	exit 1
 }
 
-stack_name=""
-aws_args=()
-while [[ $# -gt 0 ]]; do
-	case $1 in
-	-h | --help)
-		usage
-		exit 0
-		;;
-	--stack-name)
-		need_value "$@"
-		stack_name=$2
-		shift 2
-		;;
-	--profile | --region | --endpoint-url)
-		need_value "$@"
-		aws_args+=("$1" "$2")
-		shift 2
-		;;
-	--stack-name=* | --profile=* | --region=* | --endpoint-url=*)
-		set -- "${1%%=*}" "${1#*=}" "${@:2}"
-		;;
-	*)
-		usage >&2
-		die "unknown argument: $1"
-		;;
-	esac
-done
-command -v aws >/dev/null || die "the AWS CLI (aws) is not installed"
-stack_name=${stack_name:-$(default_stack_name)}
+stack_options "$@"
 cfn() { aws ${aws_args[@]+"${aws_args[@]}"} cloudformation "$@"; }
 
 if ! status=$(cfn describe-stacks --stack-name "$stack_name" --query 'Stacks[0].StackStatus' --output text 2>&1); then

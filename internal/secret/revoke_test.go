@@ -26,11 +26,11 @@ var revocations = map[string]error{
 // transients are failures that say nothing about access: Secrets Manager or
 // the network is having a bad moment.
 var transients = map[string]error{
-	"throttled":      &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"},
-	"internal error": &smithy.GenericAPIError{Code: "InternalServiceError", Message: "boom", Fault: smithy.FaultServer},
+	"throttled":                 &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"},
+	"internal error":            &smithy.GenericAPIError{Code: "InternalServiceError", Message: "boom", Fault: smithy.FaultServer},
 	"a code of another service": &smithy.GenericAPIError{Code: "KMSInvalidStateException", Message: "marked for deletion"},
-	"timeout":                  fmt.Errorf("operation error Secrets Manager: GetSecretValue, %w", context.DeadlineExceeded),
-	"network":                  errors.New("dial tcp 127.0.0.1:4566: connect: connection refused"),
+	"timeout":                   fmt.Errorf("operation error Secrets Manager: GetSecretValue, %w", context.DeadlineExceeded),
+	"network":                   errors.New("dial tcp 127.0.0.1:4566: connect: connection refused"),
 }
 
 func TestRevokedClassifiesErrors(t *testing.T) {

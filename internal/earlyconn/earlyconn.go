@@ -8,10 +8,14 @@
 // initialize before anything main can run. This package imports net and
 // crypto/tls but not net/http, so its init() runs before them and the TCP and
 // TLS handshakes overlap that CPU work, which Lambda's CPU share stretches.
-// Measured with make bench under its production-like latency (Trulience 40
-// ms away), cold path with the dial started here, against the same dial
-// started at the top of main: 134.6 against 144.7 ms at 512 MB's CPU share,
-// 130.7 against 132.2 ms at a whole CPU (docs/performance.md).
+// Measured with make bench -memory, the cold path under its production-like
+// latency (Trulience 40 ms away), this init() against the same dial started
+// at the top of main, medians of 11 interleaved cold starts on a loaded
+// 2-core machine: 746 against 775 ms at 128 MB's CPU share, 235 against 231
+// ms at 512 MB's, 141 against 144 ms at a whole CPU; in an earlier run (one
+// cold start each) 134.6 against 144.7 ms at 512 MB's share and 130.7
+// against 132.2 ms at a whole CPU. The gain is small beside the noise: keep
+// this init() only while such runs keep showing it (docs/performance.md).
 //
 // init() dials only in a Lambda execution environment (AWS_LAMBDA_RUNTIME_API
 // set), not with provisioned concurrency (AWS_LAMBDA_INITIALIZATION_TYPE:

@@ -41,21 +41,26 @@ func main() {
 		lambda.Start(httpapi.Misconfigured(err, log))
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), initTimeout)
-	defer cancel()
-
-	// A cold start's network waits go on after init returns, while the
-	// runtime hands over the first request and the handler checks it: the
-	// connection to Trulience (opening since package initialization, in a
-	// Lambda: see internal/earlyconn), the one to Cloudflare when the bot
-	// check is on, and the key. That request waits only for what is still
-	// missing. One HTTP client carries both services' calls.
+	// A cold start's network waits go on while init goes on and after it
+	// returns, while the runtime hands over the first request and the
+	// handler checks it: the connection to Trulience and, with the bot check
+	// on, the one to Cloudflare (internal/earlyconn), and the key. That
+	// request waits only for what is still missing. One HTTP client carries
+	// both services' calls.
 	earlyconn.Report(func(addr, outcome string) {
 		log.Info("early connection", "addr", addr, "outcome", outcome)
 	})
-	if cfg.BotCheck.On() && os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
-		earlyconn.Start(cfg.BotCheck.VerifyURL, nil)
+	if earlyconn.Wanted(os.Getenv) {
+		earlyconn.Start(cfg.APIURL, nil)
+		if cfg.BotCheck.On() {
+			earlyconn.Start(cfg.BotCheck.VerifyURL, nil)
+		}
+	} else if os.Getenv("AWS_LAMBDA_INITIALIZATION_TYPE") == "provisioned-concurrency" {
+		log.Info("early connection", "addr", "", "outcome", earlyconn.Skipped)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), initTimeout)
+	defer cancel()
+
 	hc := httpclient.New(earlyconn.Dialer{}.DialTLSContext)
 	api := trulience.NewClient(cfg.APIURL, cfg.UpstreamTimeout, hc)
 	var bot *turnstile.Client

@@ -1,23 +1,23 @@
-// Package earlyconn opens the TLS connection to Trulience while the rest of
-// the program is still initializing, and hands it to the first HTTP request
-// for its address. The Trulience client and the siteverify client both dial
-// through it (Dialer); main starts the one to siteverify (Start).
+// Package earlyconn opens the TLS connection to Trulience (and to
+// Cloudflare's siteverify, with the bot check on) as a cold start begins,
+// and hands it to the first HTTP request for its address, so the TCP and
+// TLS round trips overlap the rest of the cold start: the AWS SDK's
+// configuration and the key read. The Trulience client and the siteverify
+// client both dial through it (Dialer); main starts the dials (Start).
 //
-// Why init(): Go initializes packages in import-path order as far as their
-// imports allow, so the AWS SDK's packages (github.com/aws/...) and net/http
-// initialize before anything main can run. This package imports net and
-// crypto/tls but not net/http, so its init() runs before them and the TCP and
-// TLS handshakes overlap that CPU work, which Lambda's CPU share stretches.
-// Measured with make bench under its production-like latency (Trulience 40
-// ms away), cold path with the dial started here, against the same dial
-// started at the top of main: 134.6 against 144.7 ms at 512 MB's CPU share,
-// 130.7 against 132.2 ms at a whole CPU (docs/performance.md).
+// Where to start them is measured. A package's init() would start them
+// before the AWS SDK's packages and net/http initialize; main starts them
+// after. In make bench -memory, the cold path under its production-like
+// latency (Trulience 40 ms away), medians of 11 interleaved cold starts of
+// each, the dial from an init() against the same dial at the top of main: on
+// a quiet machine (load 1), 134.6 against 134.0 ms at 512 MB's CPU share,
+// 364.8 against 352.0 ms at 128 MB's, 127.5 against 127.5 ms at a whole
+// CPU; on a loaded one (load 3), 235 against 231, 746 against 775 and 141
+// against 144 ms. No gain beyond the noise, so no init(): main starts them
+// once the configuration is read.
 //
-// init() dials only in a Lambda execution environment (AWS_LAMBDA_RUNTIME_API
-// set), not with provisioned concurrency (AWS_LAMBDA_INITIALIZATION_TYPE:
-// init runs long before any request), and reads only TRULIENCE_API_URL
-// besides. Nothing is sent on the connection before a client takes it; one
-// older than MaxAge is closed instead of handed out.
+// Nothing is sent on a connection before a client takes it; one older than
+// MaxAge is closed instead of handed out.
 package earlyconn
 
 import (
@@ -26,14 +26,10 @@ import (
 	"crypto/x509"
 	"net"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"time"
 )
-
-// trulienceURL is TRULIENCE_API_URL's default (package config's DefaultAPIURL).
-const trulienceURL = "https://trulience.com"
 
 // MaxAge is how long after it opened the early connection is still handed
 // out; an on-demand cold start's first request comes within milliseconds,
@@ -46,7 +42,7 @@ const (
 	Used    = "used"
 	TooOld  = "not used: older than MaxAge"
 	Failed  = "not used: the early dial failed"
-	Skipped = "not opened: provisioned concurrency"
+	Skipped = "not opened: provisioned concurrency" // logged by main
 )
 
 // early is one connection opened ahead of its first request.
@@ -61,29 +57,16 @@ type early struct {
 
 var state struct {
 	sync.Mutex
-	conns   []*early
-	skipped bool
-	report  func(addr, outcome string)
+	conns  []*early
+	report func(addr, outcome string)
 }
 
-func init() { startFromEnv(os.Getenv) }
-
-// startFromEnv is init's work, with the environment read through getenv.
-func startFromEnv(getenv func(string) string) {
-	if getenv("AWS_LAMBDA_RUNTIME_API") == "" {
-		return // tests and tools
-	}
-	if getenv("AWS_LAMBDA_INITIALIZATION_TYPE") == "provisioned-concurrency" {
-		state.Lock()
-		state.skipped = true
-		state.Unlock()
-		return
-	}
-	u := strings.TrimSpace(getenv("TRULIENCE_API_URL"))
-	if u == "" {
-		u = trulienceURL
-	}
-	Start(u, nil)
+// Wanted reports whether opening connections early can help: in a Lambda
+// execution environment (AWS_LAMBDA_RUNTIME_API set), and not with
+// provisioned concurrency, whose init runs long before any request
+// (AWS_LAMBDA_INITIALIZATION_TYPE). getenv is os.Getenv in the function.
+func Wanted(getenv func(string) string) bool {
+	return getenv("AWS_LAMBDA_RUNTIME_API") != "" && getenv("AWS_LAMBDA_INITIALIZATION_TYPE") != "provisioned-concurrency"
 }
 
 // Config is the TLS configuration of every connection: verified against
@@ -113,14 +96,10 @@ func Addr(rawURL string) (string, bool) {
 
 // Start opens, in the background, a TLS connection to the host of an https
 // URL with Config(roots), for the first Dialer.DialTLSContext to that
-// address. Other URLs are ignored, and so is every URL with provisioned
-// concurrency.
+// address. Other URLs are ignored.
 func Start(rawURL string, roots *x509.CertPool) {
 	addr, ok := Addr(rawURL)
-	state.Lock()
-	skipped := state.skipped
-	state.Unlock()
-	if !ok || skipped {
+	if !ok {
 		return
 	}
 	if roots == nil {
@@ -140,15 +119,11 @@ func Start(rawURL string, roots *x509.CertPool) {
 }
 
 // Report sets the function told, once per early connection, what became of
-// it: Used, TooOld or Failed when a client first dials its address, Skipped
-// at once when init opened none for provisioned concurrency.
+// it (Used, TooOld or Failed) when a client first dials its address.
 func Report(f func(addr, outcome string)) {
 	state.Lock()
 	defer state.Unlock()
 	state.report = f
-	if state.skipped && f != nil {
-		f("", Skipped)
-	}
 }
 
 // Dialer opens TLS connections for an http.Transport (DialTLSContext),

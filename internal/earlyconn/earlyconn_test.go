@@ -3,7 +3,6 @@ package earlyconn
 import (
 	"context"
 	"crypto/x509"
-	"go/build"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -12,8 +11,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/trulience-token/trulience-token/internal/config"
 )
 
 func TestAddr(t *testing.T) {
@@ -32,26 +29,6 @@ func TestAddr(t *testing.T) {
 	for _, tt := range tests {
 		if got, ok := Addr(tt.in); got != tt.want || ok != tt.ok {
 			t.Errorf("Addr(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
-		}
-	}
-}
-
-func TestDefaultURLIsConfigs(t *testing.T) {
-	if trulienceURL != config.DefaultAPIURL {
-		t.Errorf("init dials %s when TRULIENCE_API_URL is unset; package config uses %s", trulienceURL, config.DefaultAPIURL)
-	}
-}
-
-// TestImports: the package initializes before net/http and the AWS SDK only
-// while it imports neither (nor anything of this module).
-func TestImports(t *testing.T) {
-	p, err := build.ImportDir(".", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, imp := range p.Imports {
-		if strings.Contains(imp, ".") || imp == "net/http" || imp == "syscall" {
-			t.Errorf("imports %s", imp)
 		}
 	}
 }
@@ -168,38 +145,18 @@ func TestTakeGivesUpWithTheRequest(t *testing.T) {
 	close(e.done)
 }
 
-func TestStartFromEnv(t *testing.T) {
-	before := len(conns())
-	startFromEnv(func(string) string { return "" })
-	if len(conns()) != before {
-		t.Error("dialed outside a Lambda execution environment")
+func TestWanted(t *testing.T) {
+	for _, tt := range []struct {
+		env  map[string]string
+		want bool
+	}{
+		{nil, false},
+		{map[string]string{"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"}, true},
+		{map[string]string{"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001", "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand"}, true},
+		{map[string]string{"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001", "AWS_LAMBDA_INITIALIZATION_TYPE": "provisioned-concurrency"}, false},
+	} {
+		if got := Wanted(func(k string) string { return tt.env[k] }); got != tt.want {
+			t.Errorf("%v: Wanted = %v, want %v", tt.env, got, tt.want)
+		}
 	}
-	env := map[string]string{"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001", "TRULIENCE_API_URL": " https://127.0.0.1:1/v1 "}
-	startFromEnv(func(k string) string { return env[k] })
-	if c := conns(); len(c) != before+1 || c[len(c)-1] != "127.0.0.1:1" {
-		t.Errorf("started %q, want one more, to 127.0.0.1:1", c)
-	}
-	env["AWS_LAMBDA_INITIALIZATION_TYPE"] = "provisioned-concurrency"
-	startFromEnv(func(k string) string { return env[k] })
-	defer func() { state.Lock(); state.skipped = false; state.Unlock() }()
-	Start("https://127.0.0.1:2", nil)
-	if len(conns()) != before+1 {
-		t.Error("dialed with provisioned concurrency")
-	}
-	var got []string
-	Report(func(_, outcome string) { got = append(got, outcome) })
-	defer Report(nil)
-	if !slices.Equal(got, []string{Skipped}) {
-		t.Errorf("reported %q, want [%q]", got, Skipped)
-	}
-}
-
-func conns() []string {
-	state.Lock()
-	defer state.Unlock()
-	var addrs []string
-	for _, e := range state.conns {
-		addrs = append(addrs, e.addr)
-	}
-	return addrs
 }

@@ -9,10 +9,10 @@ package metrics
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"slices"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -52,7 +52,7 @@ const (
 )
 
 // counts are the count metrics every record carries, in order.
-var counts = []string{TokensIssued, Refused, UpstreamErrors, LimitExceeded, BotCheckFailed, LimitsUnavailable}
+var counts = [...]string{TokensIssued, Refused, UpstreamErrors, LimitExceeded, BotCheckFailed, LimitsUnavailable}
 
 // The character checks below are loops, not regular expressions: a
 // compiled {1,255} repetition costs most of a millisecond of every cold
@@ -141,78 +141,129 @@ func (w *Writer) Record(_ context.Context, m httpapi.Measure) {
 	_, _ = w.w.Write(line)
 }
 
-// encode is m's record, one JSON line.
+// encode is m's record, one JSON line. It is written by hand, without
+// maps or reflection: it runs on every request, and at a small memory
+// size's CPU share every microsecond of CPU shows in the latency (in
+// process, 6-7 µs and 37 allocations with encoding/json, about 1 µs and 1
+// allocation this way). Every name and value written unquoted or without
+// escaping is one this package checked: a fixed metric name, a name
+// nameOK accepts, a code codeOK accepts or "other", and the namespace,
+// whose characters config allows need no escaping.
 func (w *Writer) encode(m httpapi.Measure) []byte {
-	root := map[string]any{}
-	values := map[string]int{}
-	if m.Token {
-		values[TokensIssued] = 1
-	}
 	code := ""
 	if m.Code != "" {
 		code = m.Code
 		if !codeOK(code) {
 			code = "other"
 		}
-		values[Refused] = 1
+	}
+	var fixed [len(counts)]int
+	add := func(name string, n int) bool {
+		i := slices.Index(counts[:], name)
+		if i >= 0 {
+			fixed[i] += n
+		}
+		return i >= 0
+	}
+	if m.Token {
+		add(TokensIssued, 1)
+	}
+	if code != "" {
+		add(Refused, 1)
 		switch code {
 		case codeLimitExceeded:
-			values[LimitExceeded] = 1
+			add(LimitExceeded, 1)
 		case codeBotCheckFailed:
-			values[BotCheckFailed] = 1
+			add(BotCheckFailed, 1)
 		}
 	}
 	if m.UpstreamError {
-		values[UpstreamErrors] = 1
+		add(UpstreamErrors, 1)
 	}
-	names := append([]string(nil), counts...)
-	extra := []string{}
+	var extra []string
 	for name, n := range m.Counts {
-		if !nameOK(name) || name == Reason {
-			continue
-		}
-		if _, known := values[name]; !known && !slices.Contains(counts, name) {
+		if nameOK(name) && name != Reason && name != UpstreamLatency && !add(name, n) {
 			extra = append(extra, name)
 		}
-		values[name] += n
 	}
 	sort.Strings(extra)
-	names = append(names, extra...)
 
-	plain := directive{Namespace: w.namespace, Dimensions: [][]string{{}}}
-	for _, name := range names {
-		root[name] = values[name]
-		plain.Metrics = append(plain.Metrics, metricDef{Name: name, Unit: "Count"})
+	b := make([]byte, 0, 768)
+	b = append(b, `{"_aws":{"Timestamp":`...)
+	b = strconv.AppendInt(b, w.now().UnixMilli(), 10)
+	b = append(b, `,"CloudWatchMetrics":[{"Namespace":"`...)
+	b = append(b, w.namespace...)
+	b = append(b, `","Dimensions":[[]],"Metrics":[`...)
+	for i, name := range counts {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendDef(b, name, "Count")
+	}
+	for _, name := range extra {
+		b = appendDef(append(b, ','), name, "Count")
 	}
 	if m.Upstream {
-		root[UpstreamLatency] = float64(m.UpstreamLatency.Microseconds()) / 1000
-		plain.Metrics = append(plain.Metrics, metricDef{Name: UpstreamLatency, Unit: "Milliseconds"})
+		b = appendDef(append(b, ','), UpstreamLatency, "Milliseconds")
 	}
-	directives := []directive{plain}
+	b = append(b, "]}"...)
 	if code != "" {
-		root[Reason] = code
-		directives = append(directives, directive{
-			Namespace:  w.namespace,
-			Dimensions: [][]string{{Reason}},
-			Metrics:    []metricDef{{Name: Refused, Unit: "Count"}},
-		})
+		b = append(b, `,{"Namespace":"`...)
+		b = append(b, w.namespace...)
+		b = append(b, `","Dimensions":[["`+Reason+`"]],"Metrics":[`...)
+		b = appendDef(b, Refused, "Count")
+		b = append(b, "]}"...)
 	}
 	if w.version != "" {
-		root[FunctionVersion] = w.version
-		root[ServerErrors] = 0
+		b = append(b, `,{"Namespace":"`...)
+		b = append(b, w.namespace...)
+		b = append(b, `","Dimensions":[["`+FunctionVersion+`"]],"Metrics":[`...)
+		b = appendDef(b, ServerErrors, "Count")
+		b = append(b, "]}"...)
+	}
+	b = append(b, "]}"...)
+	for i, name := range counts {
+		b = appendInt(b, name, fixed[i])
+	}
+	for _, name := range extra {
+		b = appendInt(b, name, m.Counts[name])
+	}
+	if m.Upstream {
+		b = append(b, `,"`+UpstreamLatency+`":`...)
+		b = strconv.AppendFloat(b, float64(m.UpstreamLatency.Microseconds())/1000, 'f', -1, 64)
+	}
+	if code != "" {
+		b = append(b, `,"`+Reason+`":"`...)
+		b = append(b, code...)
+		b = append(b, '"')
+	}
+	if w.version != "" {
+		// WithVersion let through only $LATEST or digits.
+		b = append(b, `,"`+FunctionVersion+`":"`...)
+		b = append(b, w.version...)
+		b = append(b, '"')
+		serverErrors := 0
 		if m.Status >= 500 {
-			root[ServerErrors] = 1
+			serverErrors = 1
 		}
-		directives = append(directives, directive{
-			Namespace:  w.namespace,
-			Dimensions: [][]string{{FunctionVersion}},
-			Metrics:    []metricDef{{Name: ServerErrors, Unit: "Count"}},
-		})
+		b = appendInt(b, ServerErrors, serverErrors)
 	}
-	root["_aws"] = map[string]any{
-		"Timestamp":         w.now().UnixMilli(),
-		"CloudWatchMetrics": directives,
-	}
-	b, _ := json.Marshal(root)
-	return append(b, '\n')
+	return append(b, "}\n"...)
+}
+
+// appendDef appends {"Name":name,"Unit":unit}.
+func appendDef(b []byte, name, unit string) []byte {
+	b = append(b, `{"Name":"`...)
+	b = append(b, name...)
+	b = append(b, `","Unit":"`...)
+	b = append(b, unit...)
+	return append(b, `"}`...)
+}
+
+// appendInt appends ,"name":n.
+func appendInt(b []byte, name string, n int) []byte {
+	b = append(b, `,"`...)
+	b = append(b, name...)
+	b = append(b, `":`...)
+	return strconv.AppendInt(b, int64(n), 10)
 }

@@ -22,8 +22,15 @@ import (
 // just as the request arrived. headerTimeout, when not 0, closes a
 // connection that sends no request in time.
 func tokenServer(t *testing.T, headerTimeout time.Duration, drop func(n int32) bool) (*httptest.Server, *atomic.Int32, *atomic.Int32) {
+	s, reqs, conns, _ := tokenServerClosing(t, headerTimeout, drop)
+	return s, reqs, conns
+}
+
+// tokenServerClosing is tokenServer that also counts the connections the
+// server closed.
+func tokenServerClosing(t *testing.T, headerTimeout time.Duration, drop func(n int32) bool) (*httptest.Server, *atomic.Int32, *atomic.Int32, *atomic.Int32) {
 	t.Helper()
-	var reqs, conns atomic.Int32
+	var reqs, conns, closed atomic.Int32
 	s := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if drop(reqs.Add(1)) {
 			c, _, err := w.(http.Hijacker).Hijack()
@@ -36,14 +43,17 @@ func tokenServer(t *testing.T, headerTimeout time.Duration, drop func(n int32) b
 		_, _ = w.Write([]byte(`{"jwt":"` + jwt + `","expires_in":300,"avatar_id":"` + req.AvatarID + `"}`))
 	}))
 	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-		if st == http.StateNew {
+		switch st {
+		case http.StateNew:
 			conns.Add(1)
+		case http.StateClosed:
+			closed.Add(1)
 		}
 	}
 	s.Config.ReadHeaderTimeout = headerTimeout
 	s.StartTLS()
 	t.Cleanup(s.Close)
-	return s, &reqs, &conns
+	return s, &reqs, &conns, &closed
 }
 
 func service(s *httptest.Server, roots *x509.CertPool) *Service {
@@ -77,14 +87,13 @@ func TestKeptAliveConnectionClosedWhileIdle(t *testing.T) {
 // is closed by Trulience before the first request (a header timeout); the
 // first mint still succeeds, on a new connection.
 func TestEarlyConnectionClosedWhileIdle(t *testing.T) {
-	s, reqs, conns := tokenServer(t, 20*time.Millisecond, func(int32) bool { return false })
+	s, reqs, conns, closed := tokenServerClosing(t, 300*time.Millisecond, func(int32) bool { return false })
 	roots := rootsOf(s)
 	earlyconn.Start(s.URL, roots)
 	deadline := time.Now().Add(5 * time.Second)
-	for conns.Load() == 0 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
+	for closed.Load() == 0 && time.Now().Before(deadline) { // the server's timeout closes it
+		time.Sleep(5 * time.Millisecond)
 	}
-	time.Sleep(100 * time.Millisecond) // the server's timeout closes it
 	if _, err := service(s, roots).Mint(context.Background(), req); err != nil {
 		t.Fatalf("mint on a closed early connection: %v", err)
 	}

@@ -190,6 +190,9 @@ class WorkflowTest(unittest.TestCase):
             for where, script in run_scripts(workflow):
                 for m in re.finditer(r"(scripts/[A-Za-z0-9_-]+\.sh)((?:[ \t]+(?:\\\n)?[^\n;&|]*)?)", script):
                     source = read(os.path.join(ROOT, m.group(1)))
+                    if re.search(r"(?m)^\s*(stack_options|find_function) ", source):
+                        # The options it shares with other scripts are parsed in lib.sh.
+                        source += read(os.path.join(ROOT, "scripts", "lib.sh"))
                     for option in re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", m.group(2)):
                         self.assertRegex(
                             source, rf"(?m)^\s*(?:[-\w]+\s*\|\s*)*{re.escape(option)}(?:\s*\|[^)]*)?\)",

@@ -24,6 +24,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"net"
 	"net/url"
 	"strings"
@@ -42,6 +43,7 @@ const (
 	Used    = "used"
 	TooOld  = "not used: older than MaxAge"
 	Failed  = "not used: the early dial failed"
+	Closed  = "not used: the server had closed it"
 	Skipped = "not opened: provisioned concurrency" // logged by main
 )
 
@@ -53,6 +55,10 @@ type early struct {
 	conn  net.Conn      // nil when it failed
 	err   error
 	taken bool
+	// closed receives, once, whether the server closed the connection (or
+	// sent on it, which a server does now only as it closes) while it
+	// waited: a read runs on it from the handshake until take stops it.
+	closed chan bool
 }
 
 var state struct {
@@ -107,7 +113,7 @@ func Start(rawURL string, roots *x509.CertPool) {
 		// flight, not after the server's certificate arrives.
 		go func() { _, _ = x509.SystemCertPool() }()
 	}
-	e := &early{addr: addr, at: time.Now(), done: make(chan struct{})}
+	e := &early{addr: addr, at: time.Now(), done: make(chan struct{}), closed: make(chan bool, 1)}
 	state.Lock()
 	state.conns = append(state.conns, e)
 	state.Unlock()
@@ -115,6 +121,9 @@ func Start(rawURL string, roots *x509.CertPool) {
 		d := &tls.Dialer{NetDialer: netDialer, Config: Config(roots)}
 		e.conn, e.err = d.DialContext(context.Background(), "tcp", addr)
 		close(e.done)
+		if e.conn != nil {
+			e.watch()
+		}
 	}()
 }
 
@@ -174,6 +183,9 @@ func take(ctx context.Context, addr string) net.Conn {
 	case time.Since(e.at) > MaxAge:
 		outcome = TooOld
 		e.conn.Close()
+	case e.stopWatch():
+		outcome = Closed
+		e.conn.Close()
 	}
 	state.Lock()
 	defer state.Unlock()
@@ -184,4 +196,29 @@ func take(ctx context.Context, addr string) net.Conn {
 		return nil
 	}
 	return e.conn
+}
+
+// watch reads from the waiting connection, as http.Transport does from an
+// idle one, so that a close by the server is seen at once: the read ends
+// with EOF then, and with a timeout when stopWatch interrupts it. crypto/tls
+// handles what a server may send unasked (TLS 1.3 session tickets) inside
+// the read and keeps waiting.
+func (e *early) watch() {
+	var b [1]byte
+	n, err := e.conn.Read(b[:])
+	var ne net.Error
+	e.closed <- n > 0 || !errors.As(err, &ne) || !ne.Timeout()
+}
+
+// stopWatch interrupts watch and reports whether the server had closed the
+// connection. A timed-out read with nothing read leaves a TLS connection
+// usable (crypto/tls keeps only errors that are not temporary), and a read
+// that starts after the deadline is set times out at once, so the order of
+// the two goroutines does not matter.
+func (e *early) stopWatch() bool {
+	if e.conn.SetReadDeadline(time.Unix(1, 0)) != nil {
+		return true
+	}
+	closed := <-e.closed
+	return closed || e.conn.SetReadDeadline(time.Time{}) != nil
 }

@@ -22,13 +22,14 @@ import (
 // just as the request arrived. headerTimeout, when not 0, closes a
 // connection that sends no request in time.
 func tokenServer(t *testing.T, headerTimeout time.Duration, drop func(n int32) bool) (*httptest.Server, *atomic.Int32, *atomic.Int32) {
-	s, reqs, conns, _ := tokenServerClosing(t, headerTimeout, drop)
+	s, reqs, conns, _ := tokenServerClosing(t, headerTimeout, 0, drop)
 	return s, reqs, conns
 }
 
 // tokenServerClosing is tokenServer that also counts the connections the
-// server closed.
-func tokenServerClosing(t *testing.T, headerTimeout time.Duration, drop func(n int32) bool) (*httptest.Server, *atomic.Int32, *atomic.Int32, *atomic.Int32) {
+// server closed; idleTimeout, when not 0, closes a kept-alive connection
+// that waits that long for its next request.
+func tokenServerClosing(t *testing.T, headerTimeout, idleTimeout time.Duration, drop func(n int32) bool) (*httptest.Server, *atomic.Int32, *atomic.Int32, *atomic.Int32) {
 	t.Helper()
 	var reqs, conns, closed atomic.Int32
 	s := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -51,6 +52,7 @@ func tokenServerClosing(t *testing.T, headerTimeout time.Duration, drop func(n i
 		}
 	}
 	s.Config.ReadHeaderTimeout = headerTimeout
+	s.Config.IdleTimeout = idleTimeout
 	s.StartTLS()
 	t.Cleanup(s.Close)
 	return s, &reqs, &conns, &closed
@@ -67,19 +69,42 @@ func rootsOf(s *httptest.Server) *x509.CertPool {
 	return roots
 }
 
-// TestKeptAliveConnectionClosedWhileIdle: the second mint goes out on the
-// kept-alive connection, which Trulience closes without answering; the mint
-// still succeeds, on a new connection.
+// TestKeptAliveConnectionClosedWhileIdle: Trulience closes the kept-alive
+// connection while it waits between two mints (its idle timeout); the
+// second mint goes out once, on a new connection, and succeeds.
 func TestKeptAliveConnectionClosedWhileIdle(t *testing.T) {
-	s, reqs, conns := tokenServer(t, 0, func(n int32) bool { return n == 2 })
+	s, reqs, conns, closed := tokenServerClosing(t, 0, 100*time.Millisecond, func(int32) bool { return false })
 	svc := service(s, rootsOf(s))
-	for i := range 3 {
-		if _, err := svc.Mint(context.Background(), req); err != nil {
-			t.Fatalf("mint %d: %v", i+1, err)
-		}
+	if _, err := svc.Mint(context.Background(), req); err != nil {
+		t.Fatalf("mint 1: %v", err)
 	}
-	if reqs.Load() != 4 || conns.Load() != 2 {
-		t.Errorf("%d requests on %d connections, want 4 on 2 (one dropped, retried once)", reqs.Load(), conns.Load())
+	deadline := time.Now().Add(5 * time.Second)
+	for closed.Load() == 0 && time.Now().Before(deadline) { // the server's idle timeout closes it
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, err := svc.Mint(context.Background(), req); err != nil {
+		t.Fatalf("mint 2, after the server closed the idle connection: %v", err)
+	}
+	if reqs.Load() != 2 || conns.Load() != 2 {
+		t.Errorf("%d requests on %d connections, want 2 on 2 (none sent twice)", reqs.Load(), conns.Load())
+	}
+}
+
+// TestReusedConnectionDroppedAfterTheRequestIsNotRetried: the second mint
+// goes out on the kept-alive connection and Trulience reads it, then the
+// connection ends without an answer. Trulience may have minted: no retry,
+// whatever connection it was.
+func TestReusedConnectionDroppedAfterTheRequestIsNotRetried(t *testing.T) {
+	s, reqs, _ := tokenServer(t, 0, func(n int32) bool { return n == 2 })
+	svc := service(s, rootsOf(s))
+	if _, err := svc.Mint(context.Background(), req); err != nil {
+		t.Fatalf("mint 1: %v", err)
+	}
+	if _, err := svc.Mint(context.Background(), req); err == nil {
+		t.Fatal("mint 2 succeeded")
+	}
+	if reqs.Load() != 2 {
+		t.Errorf("%d requests, want 2: the dropped request was sent again", reqs.Load())
 	}
 }
 
@@ -87,7 +112,7 @@ func TestKeptAliveConnectionClosedWhileIdle(t *testing.T) {
 // is closed by Trulience before the first request (a header timeout); the
 // first mint still succeeds, on a new connection.
 func TestEarlyConnectionClosedWhileIdle(t *testing.T) {
-	s, reqs, conns, closed := tokenServerClosing(t, 300*time.Millisecond, func(int32) bool { return false })
+	s, reqs, conns, closed := tokenServerClosing(t, 300*time.Millisecond, 0, func(int32) bool { return false })
 	roots := rootsOf(s)
 	earlyconn.Start(s.URL, roots)
 	deadline := time.Now().Add(5 * time.Second)

@@ -72,7 +72,7 @@ func (s *Service) Mint(ctx context.Context, r trulience.Request) (trulience.Toke
 		return s.API.GenerateToken(ctx, fresh, r)
 	case te.Retryable():
 		wait := te.RetryAfter
-		if wait == 0 && !te.IdleClosed { // a connection closed while idle is replaced at once
+		if wait == 0 {
 			wait = defaultBackoff
 		}
 		if wait > MaxWait {

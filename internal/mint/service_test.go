@@ -299,7 +299,6 @@ func TestMintRetries(t *testing.T) {
 		{"503 with Retry-After over 1s", 10 * time.Second, withRetryAfter(503, 3*time.Second), nil, nil},
 		{"connection failed before sending", 10 * time.Second, transport(false), &result{tok: okToken}, []time.Duration{defaultBackoff}},
 		{"connection failed after sending", 10 * time.Second, transport(true), nil, nil},
-		{"connection closed while idle", 10 * time.Second, &trulience.Error{Kind: trulience.KindTransport, Sent: true, IdleClosed: true}, &result{tok: okToken}, nil},
 		{"500", 10 * time.Second, apiErr(500, 45), nil, nil},
 		{"502", 10 * time.Second, apiErr(502, 0), nil, nil},
 		{"504", 10 * time.Second, apiErr(504, 0), nil, nil},

@@ -72,21 +72,16 @@ func (c *Client) GenerateToken(ctx context.Context, key string, r Request) (Toke
 	if r.Origin != "" {
 		req.Header["Origin"] = []string{r.Origin}
 	}
-	// Set from the transport's goroutines. A connection this call did not
-	// dial had waited unused: kept alive by the transport, or opened during
-	// init (package earlyconn).
-	var dialed, sent, answered atomic.Bool
+	// Set from the transport's goroutine once the request's headers are
+	// written: from then on Trulience may have read it.
+	var sent atomic.Bool
 	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		ConnectStart:         func(string, string) { dialed.Store(true) },
-		WroteHeaders:         func() { sent.Store(true) },
-		GotFirstResponseByte: func() { answered.Store(true) },
+		WroteHeaders: func() { sent.Store(true) },
 	}))
 
 	resp, err := c.http.Do(req)
 	if err != nil {
-		e := transportError(ctx, err, sent.Load())
-		e.IdleClosed = e.Kind == KindTransport && !dialed.Load() && !answered.Load()
-		return Token{}, e
+		return Token{}, transportError(ctx, err, sent.Load())
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))

@@ -31,10 +31,6 @@ type Error struct {
 	Code int
 	// Sent is false when the request certainly never reached Trulience.
 	Sent bool
-	// IdleClosed is true when the connection had waited unused (kept
-	// alive, or opened during init) and ended before any answer: Trulience
-	// closed it while idle, as servers do, and did not read the request.
-	IdleClosed bool
 	// RetryAfter is Trulience's Retry-After, 0 when absent.
 	RetryAfter time.Duration
 	// Detail explains the failure for the log.
@@ -56,14 +52,18 @@ func (e *Error) Error() string {
 
 // Retryable reports whether one more attempt is safe and may succeed: Trulience
 // asked to slow down (429) or was unavailable (503), or the request was never
-// sent, or went out on a connection Trulience had closed while it was idle.
-// Anything else may have minted a token already, and minting is not idempotent.
+// sent. Anything else may have minted a token already, and minting is not
+// idempotent: a request written to a connection that then ended without an
+// answer is not retried, whoever closed it (Go's transport makes the same
+// call for a POST). A kept-alive connection the server closed while idle is
+// dropped by the transport before reuse, or, in the race where both happen at
+// once, retried by the transport itself when nothing was written.
 func (e *Error) Retryable() bool {
 	switch e.Kind {
 	case KindAPI:
 		return e.Status == http.StatusTooManyRequests || e.Status == http.StatusServiceUnavailable
 	case KindTransport:
-		return !e.Sent || e.IdleClosed
+		return !e.Sent
 	case KindTimeout:
 		return !e.Sent
 	}

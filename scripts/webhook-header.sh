@@ -18,7 +18,7 @@ Trulience then reports every session's connect and disconnect to the stack
 (docs/sessions.md).
 
 The name is the stack's WebhookHeaderName; the value is the secret the
-stack generated, <stack>-webhook-secret, read with your AWS credentials
+stack generated, <stack>-webhook-key, read with your AWS credentials
 (secretsmanager:GetSecretValue). It is printed to standard output only:
 keep it out of shared terminals and chat. Anyone who has it can record
 sessions that never happened.
@@ -48,9 +48,7 @@ url=$(stack_value "$stack_name" Output WebhookUrl ${aws_args[@]+"${aws_args[@]}"
 	die "cannot read stack $stack_name"
 [[ -n $header && -n $url ]] || die "stack $stack_name has no WebhookHeaderName parameter or WebhookUrl output (deployed with an older template?)"
 
-# By name, not ARN: the name ends in six characters after a hyphen, which a
-# partial ARN would mistake for Secrets Manager's suffix.
-secret_name="$stack_name-webhook-secret"
+secret_name="$stack_name-webhook-key"
 value=$(aws ${aws_args[@]+"${aws_args[@]}"} secretsmanager get-secret-value --secret-id "$secret_name" \
 	--query SecretString --output text) ||
 	die "cannot read the secret $secret_name (secretsmanager:GetSecretValue on it needed)"

@@ -17,7 +17,7 @@ import (
 // the peers' moto.
 const (
 	SessionsTable   = "bench-sessions"
-	WebhookSecretID = "bench/webhook-secret"
+	WebhookSecretID = "bench/webhook-key"
 	WebhookHeader   = "X-Webhook-Secret"
 	WebhookSecret   = "bench0webhook0secret0000000000000000000"
 	CustomerID      = "4242"

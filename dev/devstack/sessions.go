@@ -98,7 +98,7 @@ func (s *Stack) startSessions(ctx context.Context, o *Sessions, env map[string]s
 	if err := moto.CreateSessionsTable(ctx, s.Moto.URL, s.SessionsTable); err != nil {
 		return nil, fmt.Errorf("devstack: creating the sessions table in moto: %w", err)
 	}
-	s.WebhookSecretID = strings.TrimSuffix(s.SecretID, "-api-key") + "-webhook-secret"
+	s.WebhookSecretID = strings.TrimSuffix(s.SecretID, "-api-key") + "-webhook-key"
 	s.WebhookHeader = o.Header
 	if s.WebhookHeader == "" {
 		s.WebhookHeader = DefaultWebhookHeader

@@ -101,7 +101,7 @@ func newLedgerEnv(t *testing.T, hooks int, env map[string]string) *ledgerEnv {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	secretID := l.table + "-webhook-secret"
+	secretID := l.table + "-webhook-key"
 	if _, err := moto.PutSecret(ctx, l.moto.URL, secretID, l.secret); err != nil {
 		t.Fatal(err)
 	}

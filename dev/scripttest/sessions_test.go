@@ -202,7 +202,7 @@ func TestWebhookHeader(t *testing.T) {
 	)
 
 	createStack(t, mt.URL, "ledger", map[string]string{"SessionLedger": "on", "WebhookHeaderName": "X-Trulience-Auth", "WebhookUrl": url})
-	if _, err := moto.PutSecret(context.Background(), mt.URL, "ledger-webhook-secret", value); err != nil {
+	if _, err := moto.PutSecret(context.Background(), mt.URL, "ledger-webhook-key", value); err != nil {
 		t.Fatal(err)
 	}
 
@@ -238,7 +238,7 @@ func TestWebhookHeader(t *testing.T) {
 	t.Run("secret missing", func(t *testing.T) {
 		createStack(t, mt.URL, "no-secret", map[string]string{"SessionLedger": "on", "WebhookUrl": url})
 		r := runScript(t, "webhook-header.sh", "", scriptEnv(), "--endpoint-url", mt.URL, "--stack-name", "no-secret")
-		if r.code == 0 || !strings.Contains(r.stderr, "no-secret-webhook-secret") || r.stdout != "" {
+		if r.code == 0 || !strings.Contains(r.stderr, "no-secret-webhook-key") || r.stdout != "" {
 			t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
 	})

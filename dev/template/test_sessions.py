@@ -103,11 +103,10 @@ class Ledger(unittest.TestCase):
                 secret = s.resources["WebhookSecret"]
                 self.assertEqual(secret["DeletionPolicy"], "Delete")
                 p = secret["Properties"]
-                # The design's name ends in "-secret", six characters like the
-                # suffix Secrets Manager appends, so a partial ARN of it would be
-                # ambiguous: the function gets the full ARN (Ref) and the script
-                # the plain name, never a partial ARN.
-                self.assertEqual(p["Name"], f"{STACK}-webhook-secret")
+                # Not ending in a hyphen and six characters, like the suffix
+                # Secrets Manager appends, so no partial ARN of it is ambiguous.
+                self.assertEqual(p["Name"], f"{STACK}-webhook-key")
+                self.assertNotRegex(p["Name"], r"-[A-Za-z0-9]{6}$")
                 env = s.props("WebhookFunction")["Environment"]["Variables"]
                 self.assertEqual(env["WEBHOOK_SECRET_ID"], {"Ref": "WebhookSecret"})
                 self.assertEqual(p["GenerateSecretString"], {"PasswordLength": 40, "ExcludePunctuation": True})

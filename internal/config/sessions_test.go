@@ -53,7 +53,7 @@ func TestSessionsRefused(t *testing.T) {
 }
 
 func webhookEnv(vars map[string]string) func(string) string {
-	m := map[string]string{"SESSIONS_TABLE": "stack-sessions", "WEBHOOK_SECRET_ID": "stack-webhook-secret"}
+	m := map[string]string{"SESSIONS_TABLE": "stack-sessions", "WEBHOOK_SECRET_ID": "stack-webhook-key"}
 	for k, v := range vars {
 		if v == "-" {
 			delete(m, k)
@@ -69,7 +69,7 @@ func TestLoadWebhookDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Webhook{Table: "stack-sessions", SecretID: "stack-webhook-secret", HeaderName: "X-Webhook-Secret", SessionMax: time.Hour, LogLevel: slog.LevelInfo, MetricsNamespace: DefaultMetricsNamespace}
+	want := Webhook{Table: "stack-sessions", SecretID: "stack-webhook-key", HeaderName: "X-Webhook-Secret", SessionMax: time.Hour, LogLevel: slog.LevelInfo, MetricsNamespace: DefaultMetricsNamespace}
 	if w != want {
 		t.Errorf("got %+v\nwant %+v", w, want)
 	}
@@ -83,7 +83,7 @@ func TestLoadWebhook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Webhook{Table: "stack-sessions", SecretID: "stack-webhook-secret", HeaderName: "X-Trulience-Hook", CustomerID: "1234", SessionMax: 90 * time.Minute, LogLevel: slog.LevelDebug, MetricsNamespace: "Avatars"}
+	want := Webhook{Table: "stack-sessions", SecretID: "stack-webhook-key", HeaderName: "X-Trulience-Hook", CustomerID: "1234", SessionMax: 90 * time.Minute, LogLevel: slog.LevelDebug, MetricsNamespace: "Avatars"}
 	if w != want {
 		t.Errorf("got %+v\nwant %+v", w, want)
 	}

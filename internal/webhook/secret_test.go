@@ -30,7 +30,7 @@ func (g *getter) GetSecretValue(context.Context, *secretsmanager.GetSecretValueI
 }
 
 func newSecret(g *getter, log *bytes.Buffer) (*Secret, *time.Time) {
-	s := NewSecret(g, "stack-webhook-secret", slog.New(slog.NewJSONHandler(log, nil)))
+	s := NewSecret(g, "stack-webhook-key", slog.New(slog.NewJSONHandler(log, nil)))
 	clock := now
 	s.now = func() time.Time { return clock }
 	return s, &clock

@@ -8,6 +8,7 @@ so every other table, key and comment stays as it was; docs/deploy.md says
 why this is Python and how the file is written.
 """
 
+import hashlib
 import json
 import os
 import re
@@ -115,7 +116,7 @@ def main(argv):
         print(f"Stack {stack} exists in {region}: sam build && sam deploy with samconfig.toml's parameters.")
         extra = ["--region", opts["region"]] if opts["region"] else []
         run(["sam", "build"] + profile_args)
-        run(["sam", "deploy"] + profile_args + extra)
+        run(["sam", "deploy"] + profile_args + extra + release_args(doc))
         return
 
     where = f" in {region}" if region else ""
@@ -170,7 +171,7 @@ def main(argv):
     print(f"\nSaved in samconfig.toml: stack {stack}, region {region}, parameter_overrides = {overrides}")
 
     run(["sam", "build"] + profile_args)
-    run(["sam", "deploy"] + profile_args)
+    run(["sam", "deploy"] + profile_args + release_args(new_doc))
 
     origin = answers["AllowedOrigins"].split(",")[0]
     smoke = f"make smoke STACK_NAME={stack} AWS_REGION={region}" + (f" ORIGIN={origin}" if origin else "")
@@ -451,6 +452,24 @@ def config_value(doc, env, key):
                 if m and m.group(1) == key:
                     return toml_basic_value(m.group(2))
     return None
+
+
+def release_args(doc):
+    """--parameter-overrides for sam deploy: samconfig.toml's own, and
+    ReleaseDigest, a digest of them, so that a change of parameters alone
+    publishes a new version behind the alias live (template.yaml). On the
+    command line they replace samconfig.toml's, hence both."""
+    given = config_value(doc, "default", "parameter_overrides") or ""
+    pairs = []
+    for key, value in OVERRIDE.findall(" " + given.strip()):
+        key = key.strip("\"'")
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        if key != "ReleaseDigest":
+            pairs.append(f"{key}={value}")
+    digest = hashlib.sha256("".join(p + "\n" for p in sorted(pairs)).encode()).hexdigest()[:16]
+    kept = " ".join(f"{p.split('=', 1)[0]}={quote_override(p.split('=', 1)[1])}" for p in pairs)
+    return ["--parameter-overrides", (kept + " " if kept else "") + f"ReleaseDigest={digest}"]
 
 
 def quote_override(value):

@@ -239,6 +239,26 @@ else
 	fi
 fi
 
+# 4. The alias live runs what the last deploy set: the same code and
+# configuration as $LATEST. A deploy that changed parameters alone, without
+# a new ReleaseDigest, updates $LATEST but publishes no version.
+if [[ -n $stack_name ]]; then
+	fn=$(stack_query "Stacks[0].Outputs[?OutputKey=='FunctionName'].OutputValue | [0]")
+	config() {
+		aws ${aws_args[@]+"${aws_args[@]}"} lambda get-function-configuration --function-name "$fn" "$@" \
+			--query '[CodeSha256, MemorySize, Environment.Variables]' --output json
+	}
+	if [[ -z $fn ]]; then
+		printf 'SKIP  live version: stack %s has no FunctionName output\n' "$stack_name"
+	elif ! latest=$(config 2>/dev/null) || ! live=$(config --qualifier live 2>/dev/null); then
+		printf 'SKIP  live version: cannot read %s and its alias live (lambda:GetFunctionConfiguration)\n' "$fn"
+	elif [[ $latest == "$live" ]]; then
+		pass "the alias live runs the deployed code and configuration"
+	else
+		fail "the alias live runs an older version than the one deployed: deploy with make deploy or the workflow, which publish a version when parameters change (docs/releases.md)"
+	fi
+fi
+
 printf '\n'
 if [[ $failures -eq 0 ]]; then
 	printf 'PASS: %d checks passed\n' "$passes"

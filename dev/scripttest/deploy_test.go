@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +26,8 @@ type samCall struct {
 	Cwd       string            `json:"cwd"`
 	Config    map[string]any    `json:"config"`
 	Overrides map[string]string `json:"overrides"`
+	// ReleaseDigest is the override of that name, taken out of Overrides.
+	ReleaseDigest string `json:"-"`
 }
 
 // deployProject is a copy of the project's deploy.py, template.yaml and
@@ -112,6 +116,10 @@ func (p *deployProject) calls(t *testing.T) []samCall {
 		var c samCall
 		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
 			t.Fatalf("fake sam log: %v", err)
+		}
+		if d, ok := c.Overrides["ReleaseDigest"]; ok {
+			c.ReleaseDigest = d
+			delete(c.Overrides, "ReleaseDigest")
 		}
 		calls = append(calls, c)
 	}
@@ -202,8 +210,9 @@ func TestDeployFirst(t *testing.T) {
 			}
 		}
 		calls := p.calls(t)
-		if len(calls) != 2 || strings.Join(calls[0].Args, " ") != "build" || strings.Join(calls[1].Args, " ") != "deploy" {
-			t.Fatalf("sam calls %+v, want sam build, then sam deploy with no arguments", calls)
+		if len(calls) != 2 || strings.Join(calls[0].Args, " ") != "build" ||
+			!strings.HasPrefix(strings.Join(calls[1].Args, " "), "deploy --parameter-overrides ") || calls[1].ReleaseDigest == "" {
+			t.Fatalf("sam calls %+v, want sam build, then sam deploy with the saved parameters and their ReleaseDigest", calls)
 		}
 		if calls[1].Cwd != p.root {
 			t.Errorf("sam deploy ran in %s, want the project root %s", calls[1].Cwd, p.root)
@@ -350,7 +359,7 @@ func TestDeployExisting(t *testing.T) {
 	}
 	calls := p.calls(t)
 	if len(calls) != 2 || strings.Join(calls[0].Args, " ") != "build --profile dev" ||
-		strings.Join(calls[1].Args, " ") != "deploy --profile dev" {
+		!strings.HasPrefix(strings.Join(calls[1].Args, " "), "deploy --profile dev --parameter-overrides ") {
 		t.Errorf("sam calls %+v, want build and deploy with the profile", calls)
 	}
 	if p.samconfig(t) != before {
@@ -358,6 +367,48 @@ func TestDeployExisting(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, "Stack trulience-token exists in us-east-1") {
 		t.Errorf("stdout %s", r.stdout)
+	}
+}
+
+// TestDeployReleaseDigest: deploy.py passes samconfig.toml's parameters and
+// a digest of them, ReleaseDigest, which changes exactly when one of them
+// does: a change of parameters alone then publishes a new version.
+func TestDeployReleaseDigest(t *testing.T) {
+	t.Parallel()
+	requireAWSCLI(t)
+	mt := moto.ForTest(t)
+	createStack(t, mt.URL, "trulience-token", nil)
+	deploy := func(overrides string) samCall {
+		t.Helper()
+		p := newDeployProject(t, "")
+		cfg := strings.Replace(p.samconfig(t), "[default.deploy.parameters]\n",
+			"[default.deploy.parameters]\nparameter_overrides = "+strconv.Quote(overrides)+"\n", 1)
+		if err := os.WriteFile(filepath.Join(p.root, "samconfig.toml"), []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if r := p.run(t, "", "--endpoint-url", mt.URL); r.code != 0 {
+			t.Fatalf("deploy.py: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		calls := p.calls(t)
+		if len(calls) != 2 {
+			t.Fatalf("sam calls %+v", calls)
+		}
+		return calls[1]
+	}
+	a := deploy(`AllowedAvatarIds="123" BotCheck="off"`)
+	b := deploy(`BotCheck="off" AllowedAvatarIds="123"`)
+	c := deploy(`AllowedAvatarIds="123" BotCheck="enforce"`)
+	if !regexp.MustCompile(`^[0-9a-f]{16}$`).MatchString(a.ReleaseDigest) {
+		t.Fatalf("ReleaseDigest %q", a.ReleaseDigest)
+	}
+	if want := map[string]string{"AllowedAvatarIds": "123", "BotCheck": "enforce"}; !maps.Equal(c.Overrides, want) {
+		t.Errorf("overrides %v, want samconfig.toml's %v", c.Overrides, want)
+	}
+	if a.ReleaseDigest != b.ReleaseDigest {
+		t.Error("the same parameters in another order gave another digest")
+	}
+	if a.ReleaseDigest == c.ReleaseDigest {
+		t.Error("a changed parameter kept the digest: no version would be published")
 	}
 }
 

@@ -103,3 +103,34 @@ func TestSmokeTest(t *testing.T) {
 		})
 	}
 }
+
+// TestSmokeTestLiveVersion: the smoke test checks that the alias live runs
+// what the deploy put in $LATEST, and fails when a change of configuration
+// alone left live on the older version (no version was published).
+func TestSmokeTestLiveVersion(t *testing.T) {
+	t.Parallel()
+	requireAWSCLI(t)
+	mt := moto.ForTest(t)
+	stack := startStack(t, mt, "", "", nil)
+	const fn = "live-TokenFunction-AbCdEf"
+	createFunctionEnv(t, mt.URL, fn, map[string]string{"BOT_CHECK": "off"})
+	awsCLI(t, mt.URL, "lambda", "publish-version", "--function-name", fn)
+	awsCLI(t, mt.URL, "lambda", "create-alias", "--function-name", fn, "--name", "live", "--function-version", "1")
+	createStack(t, mt.URL, "live", map[string]string{
+		"TokenEndpoint": stack.TokenURL, "AllowedOrigins": exampleOrigin, "FunctionName": fn,
+	})
+	args := []string{"--stack-name", "live", "--endpoint-url", mt.URL}
+
+	r := runScript(t, "smoke-test.sh", "", scriptEnv(), args...)
+	if r.code != 0 || !strings.Contains(r.stdout, "PASS  the alias live runs the deployed code and configuration") {
+		t.Fatalf("published: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	// A deploy that changed a parameter alone: $LATEST changes, live does not.
+	awsCLI(t, mt.URL, "lambda", "update-function-configuration", "--function-name", fn,
+		"--environment", `{"Variables":{"BOT_CHECK":"enforce"}}`)
+	r = runScript(t, "smoke-test.sh", "", scriptEnv(), args...)
+	if r.code != 1 || !strings.Contains(r.stdout, "FAIL  the alias live runs an older version than the one deployed") {
+		t.Fatalf("not published: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}

@@ -204,3 +204,27 @@ class LintEveryCombination(unittest.TestCase):
             lint = "import sys; from cfnlint.runner import main; sys.exit(main())"
             run = subprocess.run([sys.executable, "-c", lint, *paths], cwd=ROOT, capture_output=True, text=True)
             self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
+
+
+class ReleaseDigest(unittest.TestCase):
+    """SAM names a version from the code and the template, not from the
+    parameters' values: a change of parameters alone would leave the alias
+    on the old version. A new ReleaseDigest changes the versions'
+    description, which CloudFormation cannot change in place: it replaces
+    them, which publishes new versions the alias then points at."""
+
+    def test_digest_is_the_versions_description(self):
+        for digest in ["", "0123456789abcdef"]:
+            s = stack(ReleaseDigest=digest, SessionLedger="on")
+            versions = s.of_type("AWS::Lambda::Version")
+            self.assertEqual(len(versions), 2)
+            for name, v in versions.items():
+                self.assertEqual(v["Properties"]["Description"], f"release {digest}", name)
+
+    def test_code_still_names_the_version(self):
+        # The digest does not replace SAM's hash of the code: a new build
+        # without a new digest still publishes.
+        a = set(stack(ReleaseDigest="aaaa").of_type("AWS::Lambda::Version"))
+        b = set(stack(ReleaseDigest="bbbb").of_type("AWS::Lambda::Version"))
+        self.assertEqual(a, b)
+        self.assertTrue(all(n.startswith("TokenFunctionVersion") and len(n) == len("TokenFunctionVersion") + 10 for n in a))

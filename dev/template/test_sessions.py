@@ -117,7 +117,7 @@ class Ledger(unittest.TestCase):
     def test_function(self):
         s = stack(LogLevel="debug", MetricsNamespace="Shop/Avatar", LogRetentionInDays=14, **LEDGER)
         res = s.resources["WebhookFunction"]
-        self.assertEqual(res["Metadata"], {"BuildMethod": "makefile"})
+        self.assertEqual(res["Metadata"]["BuildMethod"], "makefile")
         fn = res["Properties"]
         self.assertEqual((fn["Runtime"], fn["Architectures"], fn["Handler"]), ("provided.al2023", ["arm64"], "bootstrap"))
         self.assertEqual(fn["Role"], {"Fn::GetAtt": ["WebhookFunctionRole", "Arn"]})

@@ -545,7 +545,7 @@ class Function(unittest.TestCase):
         # 512: the cheapest size whose cold path make bench measures within 15 % of the best.
         self.assertEqual(self.fn["MemorySize"], "512")
         self.assertEqual(stack(MemorySize="1024").function()["MemorySize"], "1024")
-        self.assertEqual(self.s.resources["TokenFunction"]["Metadata"], {"BuildMethod": "makefile"})
+        self.assertEqual(self.s.resources["TokenFunction"]["Metadata"]["BuildMethod"], "makefile")
 
     def test_timeout_covers_the_worst_case_and_fits_the_http_api(self):
         # The sum the template's comment spells out: a key refresh (1 s), the

@@ -72,6 +72,10 @@ def main():
         entry["config"] = params
         if "parameter_overrides" in params:
             entry["overrides"] = overrides(params["parameter_overrides"])
+        # On the command line they replace the file's (SAM CLI options win
+        # over samconfig.toml's).
+        if "--parameter-overrides" in args:
+            entry["overrides"] = overrides(args[args.index("--parameter-overrides") + 1])
     with open(os.environ["FAKE_SAM_LOG"], "a", encoding="utf-8") as f:
         f.write(json.dumps(entry) + "\n")
     if args and args[0] == "deploy":

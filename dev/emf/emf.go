@@ -166,6 +166,7 @@ var (
 	AllowedDimensions = map[string]*regexp.Regexp{
 		"Reason":          regexp.MustCompile(`^[a-z][a-z_]{0,39}$`),
 		"FunctionVersion": regexp.MustCompile(`^(\$LATEST|[0-9]{1,10})$`),
+		"FunctionName":    regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`),
 	}
 )
 

@@ -85,7 +85,13 @@ class Alias(unittest.TestCase):
         # The function's own 5xx answers, counted per version (metrics.ServerErrors).
         props = stack(DeploymentStrategy="Canary10Percent5Minutes", MetricsNamespace="Shop/Avatar").props("NewVersionServerErrorsAlarm")
         self.assertEqual((props["Namespace"], props["MetricName"], props["Period"]), ("Shop/Avatar", "ServerErrors", 60))
-        self.assertEqual(props["Dimensions"], [{"Name": "FunctionVersion", "Value": {"Fn::GetAtt": [version_id, "Version"]}}])
+        self.assertEqual(
+            props["Dimensions"],
+            [
+                {"Name": "FunctionName", "Value": {"Ref": "TokenFunction"}},
+                {"Name": "FunctionVersion", "Value": {"Fn::GetAtt": [version_id, "Version"]}},
+            ],
+        )
 
     def test_provisioned_concurrency_only_when_given(self):
         (alias,) = stack().of_type("AWS::Lambda::Alias").values()

@@ -112,6 +112,6 @@ func main() {
 		}()
 	}
 	// ServerErrors per version: what a gradual release is rolled back on.
-	meter := metrics.NewWriter(os.Stdout, cfg.MetricsNamespace).WithVersion(os.Getenv("AWS_LAMBDA_FUNCTION_VERSION"))
+	meter := metrics.NewWriter(os.Stdout, cfg.MetricsNamespace).WithVersion(os.Getenv("AWS_LAMBDA_FUNCTION_NAME"), os.Getenv("AWS_LAMBDA_FUNCTION_VERSION"))
 	lambda.Start(httpapi.New(cfg, &mint.Service{Keys: keys, API: api, Log: log}, log, guards...).WithMeter(meter).WithSubHash(ids))
 }

@@ -68,6 +68,7 @@ func (w *Writer) encodeJSON(m httpapi.Measure) []byte {
 		})
 	}
 	if w.version != "" {
+		root[FunctionName] = w.function
 		root[FunctionVersion] = w.version
 		root[ServerErrors] = 0
 		if m.Status >= 500 {
@@ -75,7 +76,7 @@ func (w *Writer) encodeJSON(m httpapi.Measure) []byte {
 		}
 		directives = append(directives, directive{
 			Namespace:  w.namespace,
-			Dimensions: [][]string{{FunctionVersion}},
+			Dimensions: [][]string{{FunctionName, FunctionVersion}},
 			Metrics:    []metricDef{{Name: ServerErrors, Unit: "Count"}},
 		})
 	}
@@ -91,7 +92,7 @@ func (w *Writer) encodeJSON(m httpapi.Measure) []byte {
 // encoding/json made of it, for every kind of request.
 func TestEncodeAsEncodingJSON(t *testing.T) {
 	plain := NewWriter(nil, "Shop/Avatar tokens")
-	versioned := NewWriter(nil, "Shop/Avatar tokens").WithVersion("12")
+	versioned := NewWriter(nil, "Shop/Avatar tokens").WithVersion("stack-TokenFunction-AbC123", "12")
 	for _, w := range []*Writer{plain, versioned} {
 		w.now = func() time.Time { return time.UnixMilli(1764655200123) }
 	}

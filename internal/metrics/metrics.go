@@ -40,8 +40,11 @@ const (
 	ServerErrors = "ServerErrors"
 	// Reason is the dimension of Refused: the error code of a refusal.
 	Reason = "Reason"
-	// FunctionVersion is the dimension of ServerErrors: the Lambda version
-	// that answered (a small number, or $LATEST).
+	// FunctionName and FunctionVersion are the dimensions of ServerErrors:
+	// the function (which names its stack, so two stacks in one account
+	// and namespace stay apart) and the version that answered (a small
+	// number, or $LATEST).
+	FunctionName    = "FunctionName"
 	FunctionVersion = "FunctionVersion"
 )
 
@@ -97,6 +100,7 @@ func isAlnum(c byte) bool {
 type Writer struct {
 	w         io.Writer
 	namespace string
+	function  string
 	version   string
 	now       func() time.Time
 	mu        sync.Mutex
@@ -107,14 +111,21 @@ func NewWriter(w io.Writer, namespace string) *Writer {
 	return &Writer{w: w, namespace: namespace, now: time.Now}
 }
 
-// WithVersion makes each record count ServerErrors for version (Lambda's
-// AWS_LAMBDA_FUNCTION_VERSION: a number, or $LATEST). Without it, or with
-// any other value, there is no ServerErrors metric.
-func (w *Writer) WithVersion(version string) *Writer {
-	if version == "$LATEST" || versionOK(version) {
-		w.version = version
+// WithVersion makes each record count ServerErrors for function and
+// version (Lambda's AWS_LAMBDA_FUNCTION_NAME and AWS_LAMBDA_FUNCTION_VERSION:
+// a number, or $LATEST). Without it, or with any other values, there is no
+// ServerErrors metric.
+func (w *Writer) WithVersion(function, version string) *Writer {
+	if (version == "$LATEST" || versionOK(version)) && functionOK(function) {
+		w.function, w.version = function, version
 	}
 	return w
+}
+
+// functionOK reports whether f is a Lambda function name: 1-64 letters,
+// digits, hyphens and underscores.
+func functionOK(f string) bool {
+	return charsOK(f, 1, 64, func(c byte, _ int) bool { return isAlnum(c) || c == '-' || c == '_' })
 }
 
 // versionOK reports whether v is a published version's number (1-10 digits).
@@ -217,7 +228,7 @@ func (w *Writer) encode(m httpapi.Measure) []byte {
 	if w.version != "" {
 		b = append(b, `,{"Namespace":"`...)
 		b = append(b, w.namespace...)
-		b = append(b, `","Dimensions":[["`+FunctionVersion+`"]],"Metrics":[`...)
+		b = append(b, `","Dimensions":[["`+FunctionName+`","`+FunctionVersion+`"]],"Metrics":[`...)
 		b = appendDef(b, ServerErrors, "Count")
 		b = append(b, "]}"...)
 	}
@@ -238,8 +249,11 @@ func (w *Writer) encode(m httpapi.Measure) []byte {
 		b = append(b, '"')
 	}
 	if w.version != "" {
-		// WithVersion let through only $LATEST or digits.
-		b = append(b, `,"`+FunctionVersion+`":"`...)
+		// WithVersion let through only a function name's characters, and
+		// $LATEST or digits: nothing to escape.
+		b = append(b, `,"`+FunctionName+`":"`...)
+		b = append(b, w.function...)
+		b = append(b, `","`+FunctionVersion+`":"`...)
 		b = append(b, w.version...)
 		b = append(b, '"')
 		serverErrors := 0

@@ -55,7 +55,7 @@ func TestServerErrorsPerVersion(t *testing.T) {
 		{"", 503, nil},
 		{"7;x", 503, nil},
 	} {
-		w := NewWriter(nil, DefaultNamespace).WithVersion(tt.version)
+		w := NewWriter(nil, DefaultNamespace).WithVersion("stack-TokenFunction-AbC123", tt.version)
 		w.now = func() time.Time { return at }
 		var rec map[string]any
 		if err := json.Unmarshal(w.encode(httpapi.Measure{Status: tt.status}), &rec); err != nil {
@@ -68,10 +68,10 @@ func TestServerErrorsPerVersion(t *testing.T) {
 		found := false
 		for _, d := range directives {
 			dims, _ := json.Marshal(d.(map[string]any)["Dimensions"])
-			if string(dims) == `[["FunctionVersion"]]` {
+			if string(dims) == `[["FunctionName","FunctionVersion"]]` {
 				found = true
-				if rec[FunctionVersion] != tt.version {
-					t.Errorf("FunctionVersion = %v, want %q", rec[FunctionVersion], tt.version)
+				if rec[FunctionVersion] != tt.version || rec[FunctionName] != "stack-TokenFunction-AbC123" {
+					t.Errorf("FunctionName, FunctionVersion = %v, %v; want stack-TokenFunction-AbC123, %q", rec[FunctionName], rec[FunctionVersion], tt.version)
 				}
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -276,4 +277,16 @@ func (blocking) Query(ctx context.Context, _ *dynamodb.QueryInput, _ ...func(*dy
 func (blocking) GetItem(ctx context.Context, _ *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
 	<-ctx.Done()
 	return nil, ctx.Err()
+}
+
+// ttl deletes the items whose expires_at is at or before now, as
+// DynamoDB's TTL does (eventually; here at once).
+func (f *fakeDB) ttl(now time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for k, it := range f.items {
+		if e := getN(it, attrExpires); e != 0 && e <= now.Unix() {
+			delete(f.items, k)
+		}
+	}
 }

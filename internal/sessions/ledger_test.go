@@ -132,7 +132,7 @@ func TestSessionItems(t *testing.T) {
 		t.Errorf("session item %v", s)
 	}
 	m := db.item("live", "abc-123")
-	if m["avatar_id"] != avatar || m["start"] != fmt.Sprint(start) || m["max_end"] != fmt.Sprint(maxEnd) || m["expires_at"] != fmt.Sprint(maxEnd+86400) {
+	if m["avatar_id"] != avatar || m["start"] != fmt.Sprint(start) || m["max_end"] != fmt.Sprint(maxEnd) || m["expires_at"] != s["expires_at"] {
 		t.Errorf("live marker %v", m)
 	}
 	must(t)(l.Disconnect(context.Background(), ev("abc-123", t0.Add(100*time.Second))))
@@ -343,4 +343,37 @@ func sorted(s []int64) []int64 {
 		}
 	}
 	return out
+}
+
+// A session left without its disconnect, with no webhook call for days
+// (so no sweep), is still ended by the first sweep after, once TTL has
+// run: its marker lasts as long as its session item. Meanwhile it counts
+// neither as live nor in today's minutes.
+func TestSweepAfterQuietDays(t *testing.T) {
+	db := newFakeDB()
+	l := newLedger(db)
+	e := ev("forgotten", t0)
+	e.MaxDuration = 20 * time.Minute
+	must(t)(l.Connect(context.Background(), e))
+	later := t0.Add(3 * 24 * time.Hour)
+	db.ttl(later)
+	u, err := l.Usage(context.Background(), later, true)
+	if err != nil || u != (Usage{}) {
+		t.Errorf("Usage %d days later = %+v, %v; want nothing live or spent", 3, u, err)
+	}
+	sw, err := l.Sweep(context.Background(), later)
+	if err != nil || fmt.Sprint(sw.Ended) != "[1200]" {
+		t.Fatalf("sweep after quiet days: %+v, %v; want one session of 1200 s ended", sw, err)
+	}
+	if s, n := day(t, db, t0); s != 1200 || n != 1 {
+		t.Errorf("its day: %d s, %d sessions; want 1200, 1", s, n)
+	}
+	if st := db.item("session#forgotten", "session")["state"]; st != StateEnded {
+		t.Errorf("session state %q, want ended", st)
+	}
+	// Items go together once their time is up.
+	db.ttl(t0.Add(36 * 24 * time.Hour))
+	if db.markers() != 0 || db.item("session#forgotten", "session") != nil {
+		t.Error("session or marker outlived sessionKeep")
+	}
 }

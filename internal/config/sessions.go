@@ -80,6 +80,8 @@ type Webhook struct {
 	// LogLevel is the minimum level logged.
 	LogLevel slog.Level
 	// MetricsNamespace is the CloudWatch namespace of the metrics records.
+	// When METRICS_NAMESPACE is invalid it is still the default, so the
+	// misconfigured handler's records are valid and count its 500s.
 	MetricsNamespace string
 }
 
@@ -123,8 +125,11 @@ func LoadWebhook(getenv func(string) string) (Webhook, error) {
 			fail("LOG_LEVEL", err)
 		}
 	}
-	if w.MetricsNamespace, err = parseNamespace(getenv("METRICS_NAMESPACE")); err != nil {
+	if ns, err := parseNamespace(getenv("METRICS_NAMESPACE")); err != nil {
 		fail("METRICS_NAMESPACE", err)
+		w.MetricsNamespace = DefaultMetricsNamespace
+	} else {
+		w.MetricsNamespace = ns
 	}
 	return w, errors.Join(errs...)
 }

@@ -108,3 +108,17 @@ func TestLoadWebhookRefused(t *testing.T) {
 		}
 	}
 }
+
+// An invalid METRICS_NAMESPACE is reported, and the namespace stays the
+// default: the misconfigured webhook still writes valid metrics records.
+func TestLoadWebhookBadNamespaceKeepsDefault(t *testing.T) {
+	for _, ns := range []string{"AWS/Lambda", "bad\x00name", strings.Repeat("n", 256)} {
+		w, err := LoadWebhook(webhookEnv(map[string]string{"METRICS_NAMESPACE": ns}))
+		if err == nil || !strings.Contains(err.Error(), "METRICS_NAMESPACE:") {
+			t.Errorf("%q: error %v", ns, err)
+		}
+		if w.MetricsNamespace != DefaultMetricsNamespace {
+			t.Errorf("%q: namespace %q, want %q", ns, w.MetricsNamespace, DefaultMetricsNamespace)
+		}
+	}
+}

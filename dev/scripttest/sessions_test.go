@@ -29,10 +29,10 @@ func putItem(t *testing.T, endpoint, table, item string) {
 }
 
 // liveMarker is the ledger's item for a live session: pk "live", sk the
-// session ID.
+// session ID, kept as long as its session item.
 func liveMarker(session, avatar string, start, maxEnd int64) string {
 	return fmt.Sprintf(`{"pk":{"S":"live"},"sk":{"S":%q},"avatar_id":{"S":%q},"start":{"N":"%d"},"max_end":{"N":"%d"},"expires_at":{"N":"%d"}}`,
-		session, avatar, start, maxEnd, maxEnd+86400)
+		session, avatar, start, maxEnd, maxEnd+35*86400)
 }
 
 // dayItem is a day total (sk "total") or a day's total for one avatar (sk "avatar#<id>").

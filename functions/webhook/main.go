@@ -29,6 +29,8 @@ const initTimeout = 1 * time.Second
 func main() {
 	cfg, err := config.LoadWebhook(os.Getenv)
 	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	// Valid even when the configuration is not (config.Webhook), so the
+	// misconfigured handler's 500s are counted.
 	meter := metrics.NewWriter(os.Stdout, cfg.MetricsNamespace)
 	if err != nil {
 		log.Error("invalid configuration: every call will be answered 500 internal_error until it is fixed", "error", err.Error())

@@ -130,6 +130,14 @@ func parseServiceURL(v, def string) (string, error) {
 	default:
 		return "", fmt.Errorf("%s://%s must use https:// (plain http:// is allowed only for 127.0.0.1, localhost and [::1])", u.Scheme, u.Host)
 	}
+	// The host in lower case, once: net/http dials it as written, and
+	// earlyconn's early connection is found by that address (a zone of
+	// an IPv6 literal names an interface and keeps its case).
+	host, zone, _ := strings.Cut(u.Host, "%")
+	u.Host = strings.ToLower(host)
+	if zone != "" {
+		u.Host += "%" + zone
+	}
 	return strings.TrimRight(u.String(), "/"), nil
 }
 

@@ -123,7 +123,11 @@ func TestLoadAPIURL(t *testing.T) {
 		{"http://127.0.0.1:8080", "http://127.0.0.1:8080"},
 		{"http://127.0.0.1:8080/", "http://127.0.0.1:8080"},
 		{"http://localhost:9000/stand-in/", "http://localhost:9000/stand-in"},
-		{"http://LOCALHOST:9000", "http://LOCALHOST:9000"},
+		{"http://LOCALHOST:9000", "http://localhost:9000"},
+		// The host in lower case, as earlyconn finds its connection by the
+		// address net/http dials; the path keeps its case.
+		{"https://API.Trulience.COM/Base/", "https://api.trulience.com/Base"},
+		{"https://[FE80::1%25Eth0]:8443", "https://[fe80::1%25Eth0]:8443"},
 		{"http://[::1]:9000", "http://[::1]:9000"},
 		{"http://trulience.com", ""},
 		{"http://example.com", ""},

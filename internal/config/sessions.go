@@ -26,26 +26,34 @@ type Sessions struct {
 // On reports whether any cap is set.
 func (s Sessions) On() bool { return s.MaxLive > 0 || s.DailyMinutes > 0 }
 
+// The largest caps accepted, as template.yaml's MaxLiveSessions and
+// DailySessionMinutes patterns allow (6 and 8 digits). The guard compares
+// DAILY_SESSION_MINUTES×60 seconds, which a larger value could overflow.
+const (
+	MaxLiveSessionsMost     = 999_999
+	DailySessionMinutesMost = 99_999_999
+)
+
 // loadSessions reads MAX_LIVE_SESSIONS, DAILY_SESSION_MINUTES and
 // SESSIONS_TABLE, reporting each problem to fail.
 func loadSessions(getenv func(string) string, fail func(name string, err error)) Sessions {
 	var s Sessions
 	bad := false
-	whole := func(name, what string) int64 {
+	whole := func(name, what string, most int64) int64 {
 		v := strings.TrimSpace(getenv(name))
 		if v == "" {
 			return 0
 		}
 		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 1 {
+		if err != nil || n < 1 || n > most {
 			bad = true
-			fail(name, fmt.Errorf("%q is not a whole number of %s of at least 1 (empty: off)", v, what))
+			fail(name, fmt.Errorf("%q is not a whole number of %s from 1 to %d (empty: off)", v, what, most))
 			return 0
 		}
 		return n
 	}
-	s.MaxLive = whole("MAX_LIVE_SESSIONS", "sessions")
-	s.DailyMinutes = whole("DAILY_SESSION_MINUTES", "minutes")
+	s.MaxLive = whole("MAX_LIVE_SESSIONS", "sessions", MaxLiveSessionsMost)
+	s.DailyMinutes = whole("DAILY_SESSION_MINUTES", "minutes", DailySessionMinutesMost)
 	s.Table = strings.TrimSpace(getenv("SESSIONS_TABLE"))
 	if s.On() && s.Table == "" && !bad {
 		fail("SESSIONS_TABLE", errors.New("is required when MAX_LIVE_SESSIONS or DAILY_SESSION_MINUTES is set (the session ledger table)"))
@@ -80,6 +88,8 @@ type Webhook struct {
 	// LogLevel is the minimum level logged.
 	LogLevel slog.Level
 	// MetricsNamespace is the CloudWatch namespace of the metrics records.
+	// When METRICS_NAMESPACE is invalid it is still the default, so the
+	// misconfigured handler's records are valid and count its 500s.
 	MetricsNamespace string
 }
 
@@ -106,7 +116,12 @@ func LoadWebhook(getenv func(string) string) (Webhook, error) {
 		if !ValidAvatarID(v) { // the same shape: 1 to 32 digits
 			fail("TRULIENCE_CUSTOMER_ID", fmt.Errorf("%q is not a Trulience customer ID (digits; empty: any)", v))
 		} else {
-			w.CustomerID = v
+			// The webhook compares it with customer_id's digits as sent,
+			// a JSON integer, which has no leading zeros: 0042 is 42.
+			w.CustomerID = strings.TrimLeft(v, "0")
+			if w.CustomerID == "" {
+				w.CustomerID = "0"
+			}
 		}
 	}
 	if v := strings.TrimSpace(getenv("SESSION_MAX_MINUTES")); v != "" {
@@ -123,8 +138,11 @@ func LoadWebhook(getenv func(string) string) (Webhook, error) {
 			fail("LOG_LEVEL", err)
 		}
 	}
-	if w.MetricsNamespace, err = parseNamespace(getenv("METRICS_NAMESPACE")); err != nil {
+	if ns, err := parseNamespace(getenv("METRICS_NAMESPACE")); err != nil {
 		fail("METRICS_NAMESPACE", err)
+		w.MetricsNamespace = DefaultMetricsNamespace
+	} else {
+		w.MetricsNamespace = ns
 	}
 	return w, errors.Join(errs...)
 }

@@ -37,6 +37,9 @@ func TestSessionsRefused(t *testing.T) {
 		{map[string]string{"DAILY_SESSION_MINUTES": "60"}, []string{"SESSIONS_TABLE"}},
 		{map[string]string{"MAX_LIVE_SESSIONS": "0", "DAILY_SESSION_MINUTES": "1.5", "SESSIONS_TABLE": "t"}, []string{"MAX_LIVE_SESSIONS", "DAILY_SESSION_MINUTES"}},
 		{map[string]string{"MAX_LIVE_SESSIONS": "many", "LIMITS_FAIL_MODE": "maybe", "TRULIENCE_SECRET_ID": "-"}, []string{"MAX_LIVE_SESSIONS", "LIMITS_FAIL_MODE", "TRULIENCE_SECRET_ID"}},
+		// Above what template.yaml allows: ×60 would overflow int64.
+		{map[string]string{"DAILY_SESSION_MINUTES": "153722867280912931", "SESSIONS_TABLE": "t"}, []string{"DAILY_SESSION_MINUTES"}},
+		{map[string]string{"DAILY_SESSION_MINUTES": "100000000", "MAX_LIVE_SESSIONS": "1000000", "SESSIONS_TABLE": "t"}, []string{"DAILY_SESSION_MINUTES", "MAX_LIVE_SESSIONS"}},
 	}
 	for _, tt := range tests {
 		_, err := Load(env(t, tt.env))
@@ -105,6 +108,42 @@ func TestLoadWebhookRefused(t *testing.T) {
 	for _, v := range []string{"0", "-5", "1h", "1e3"} {
 		if _, err := LoadWebhook(webhookEnv(map[string]string{"SESSION_MAX_MINUTES": v})); err == nil {
 			t.Errorf("SESSION_MAX_MINUTES=%q accepted", v)
+		}
+	}
+}
+
+// An invalid METRICS_NAMESPACE is reported, and the namespace stays the
+// default: the misconfigured webhook still writes valid metrics records.
+func TestLoadWebhookBadNamespaceKeepsDefault(t *testing.T) {
+	for _, ns := range []string{"AWS/Lambda", "bad\x00name", strings.Repeat("n", 256)} {
+		w, err := LoadWebhook(webhookEnv(map[string]string{"METRICS_NAMESPACE": ns}))
+		if err == nil || !strings.Contains(err.Error(), "METRICS_NAMESPACE:") {
+			t.Errorf("%q: error %v", ns, err)
+		}
+		if w.MetricsNamespace != DefaultMetricsNamespace {
+			t.Errorf("%q: namespace %q, want %q", ns, w.MetricsNamespace, DefaultMetricsNamespace)
+		}
+	}
+}
+
+// The largest caps template.yaml allows are accepted.
+func TestSessionsLargest(t *testing.T) {
+	c, err := Load(env(t, map[string]string{"MAX_LIVE_SESSIONS": "999999", "DAILY_SESSION_MINUTES": "99999999", "SESSIONS_TABLE": "t"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Sessions.MaxLive != 999999 || c.Sessions.DailyMinutes != 99999999 {
+		t.Errorf("Sessions = %+v", c.Sessions)
+	}
+}
+
+// TRULIENCE_CUSTOMER_ID is compared with a JSON integer's digits, which
+// have no leading zeros: a zero-padded ID means the same number.
+func TestLoadWebhookCustomerIDLeadingZeros(t *testing.T) {
+	for v, want := range map[string]string{"1234": "1234", "001234": "1234", " 0042 ": "42", "0": "0", "000": "0"} {
+		w, err := LoadWebhook(webhookEnv(map[string]string{"TRULIENCE_CUSTOMER_ID": v}))
+		if err != nil || w.CustomerID != want {
+			t.Errorf("%q: CustomerID %q, %v; want %q", v, w.CustomerID, err, want)
 		}
 	}
 }

@@ -27,7 +27,6 @@ import (
 	"errors"
 	"net"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 )
@@ -87,7 +86,9 @@ func Config(roots *x509.CertPool) *tls.Config {
 var netDialer = &net.Dialer{Timeout: 3 * time.Second, KeepAlive: 30 * time.Second}
 
 // Addr is host:port of an https URL (port 443 when absent), as net/http
-// dials it; false for any other URL.
+// dials it, so the host keeps its case: net/http does not fold it, and
+// an address folded here would never be asked for (config lower-cases
+// the URLs' hosts once, for both). False for any other URL.
 func Addr(rawURL string) (string, bool) {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Scheme != "https" || u.Hostname() == "" {
@@ -97,7 +98,7 @@ func Addr(rawURL string) (string, bool) {
 	if port == "" {
 		port = "443"
 	}
-	return net.JoinHostPort(strings.ToLower(u.Hostname()), port), true
+	return net.JoinHostPort(u.Hostname(), port), true
 }
 
 // Start opens, in the background, a TLS connection to the host of an https

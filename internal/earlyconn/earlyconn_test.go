@@ -3,6 +3,7 @@ package earlyconn
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -19,7 +20,7 @@ func TestAddr(t *testing.T) {
 		ok       bool
 	}{
 		{"https://api.trulience.com", "api.trulience.com:443", true},
-		{"https://API.Trulience.com/base", "api.trulience.com:443", true},
+		{"https://API.Trulience.com/base", "API.Trulience.com:443", true},
 		{"https://127.0.0.1:8443/base", "127.0.0.1:8443", true},
 		{"https://[::1]:8443", "[::1]:8443", true},
 		{"http://127.0.0.1:8080", "", false},
@@ -29,6 +30,22 @@ func TestAddr(t *testing.T) {
 	for _, tt := range tests {
 		if got, ok := Addr(tt.in); got != tt.want || ok != tt.ok {
 			t.Errorf("Addr(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// Addr is the address net/http's transport dials for the URL, whatever
+// the host's case: otherwise the early connection is never taken.
+func TestAddrAsTransportDials(t *testing.T) {
+	for _, u := range []string{"https://api.trulience.com/x", "https://API.Trulience.com/x", "https://Example.TEST:8443/x", "https://[::1]:8443/x"} {
+		var dialed string
+		tr := &http.Transport{DialTLSContext: func(_ context.Context, _, addr string) (net.Conn, error) {
+			dialed = addr
+			return nil, errors.New("not dialing")
+		}}
+		_, _ = (&http.Client{Transport: tr}).Get(u)
+		if got, _ := Addr(u); got != dialed {
+			t.Errorf("%s: Addr %q, the transport dials %q", u, got, dialed)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -32,6 +33,9 @@ type fakeDB struct {
 	// beforeWrite, when set, runs before each transaction is applied
 	// (with the lock released): a concurrent writer's moment.
 	beforeWrite func()
+	// beforeRead and afterRead, when set, run around each GetItem and
+	// Query (with the lock released), given the operation and the pk read.
+	beforeRead, afterRead func(op, pk string)
 }
 
 func newFakeDB() *fakeDB {
@@ -56,9 +60,17 @@ func (f *fakeDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, _ ...fu
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	pk := getS(in.Key, attrPK)
+	if f.beforeRead != nil {
+		f.beforeRead("GetItem", pk)
+	}
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	return &dynamodb.GetItemOutput{Item: clone(f.items[keyOf(in.Key)])}, nil
+	out := &dynamodb.GetItemOutput{Item: clone(f.items[keyOf(in.Key)])}
+	f.mu.Unlock()
+	if f.afterRead != nil {
+		f.afterRead("GetItem", pk)
+	}
+	return out, nil
 }
 
 func (f *fakeDB) Query(ctx context.Context, in *dynamodb.QueryInput, _ ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
@@ -72,13 +84,19 @@ func (f *fakeDB) Query(ctx context.Context, in *dynamodb.QueryInput, _ ...func(*
 		return nil, fmt.Errorf("fake: unsupported KeyConditionExpression %q", aws.ToString(in.KeyConditionExpression))
 	}
 	pk := getS(in.ExpressionAttributeValues, ":live")
+	if f.beforeRead != nil {
+		f.beforeRead("Query", pk)
+	}
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	out := &dynamodb.QueryOutput{}
 	for k, it := range f.items {
 		if k[0] == pk {
 			out.Items = append(out.Items, clone(it))
 		}
+	}
+	f.mu.Unlock()
+	if f.afterRead != nil {
+		f.afterRead("Query", pk)
 	}
 	return out, nil
 }
@@ -276,4 +294,16 @@ func (blocking) Query(ctx context.Context, _ *dynamodb.QueryInput, _ ...func(*dy
 func (blocking) GetItem(ctx context.Context, _ *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
 	<-ctx.Done()
 	return nil, ctx.Err()
+}
+
+// ttl deletes the items whose expires_at is at or before now, as
+// DynamoDB's TTL does (eventually; here at once).
+func (f *fakeDB) ttl(now time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for k, it := range f.items {
+		if e := getN(it, attrExpires); e != 0 && e <= now.Unix() {
+			delete(f.items, k)
+		}
+	}
 }

@@ -52,7 +52,7 @@ func (g *Guard) WithClock(now func() time.Time) *Guard {
 }
 
 // Check reads the ledger (the live markers and, with a daily cap,
-// today's total, at once) and refuses when a cap is reached.
+// today's total: Ledger.Usage) and refuses when a cap is reached.
 func (g *Guard) Check(request context.Context, _ httpapi.Visitor) httpapi.Verdict {
 	now := g.now()
 	ctx, cancel := context.WithTimeout(request, g.timeout)

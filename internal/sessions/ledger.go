@@ -49,11 +49,14 @@ const (
 
 // Keys and how long items are kept after they stop mattering.
 const (
-	sessionSK    = "session"
-	livePK       = "live"
-	dayTotalSK   = "total"
+	sessionSK  = "session"
+	livePK     = "live"
+	dayTotalSK = "total"
+	// sessionKeep also keeps a live marker, as long as its session item:
+	// only the sweep, run by a webhook call, ends a session left without
+	// its disconnect, and a marker gone first would leave its session
+	// live, its seconds never counted, however late the next call comes.
 	sessionKeep  = 35 * 24 * time.Hour
-	markerKeep   = 24 * time.Hour
 	dayKeep      = 40 * 24 * time.Hour
 	maxAttempts  = 8
 	backoffBase  = 10 * time.Millisecond
@@ -176,7 +179,7 @@ func (l *Ledger) startLive(id, avatar string, start, maxEnd int64) []types.Trans
 			Item: map[string]types.AttributeValue{
 				attrPK: str(livePK), attrSK: str(id),
 				attrAvatar: str(avatar), attrStart: num(start), attrMaxEnd: num(maxEnd),
-				attrExpires: num(maxEnd + secs(markerKeep)),
+				attrExpires: num(maxEnd + secs(sessionKeep)),
 			},
 		}},
 	}

@@ -2,6 +2,7 @@ package sessions
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -132,7 +133,7 @@ func TestSessionItems(t *testing.T) {
 		t.Errorf("session item %v", s)
 	}
 	m := db.item("live", "abc-123")
-	if m["avatar_id"] != avatar || m["start"] != fmt.Sprint(start) || m["max_end"] != fmt.Sprint(maxEnd) || m["expires_at"] != fmt.Sprint(maxEnd+86400) {
+	if m["avatar_id"] != avatar || m["start"] != fmt.Sprint(start) || m["max_end"] != fmt.Sprint(maxEnd) || m["expires_at"] != s["expires_at"] {
 		t.Errorf("live marker %v", m)
 	}
 	must(t)(l.Disconnect(context.Background(), ev("abc-123", t0.Add(100*time.Second))))
@@ -343,4 +344,116 @@ func sorted(s []int64) []int64 {
 		}
 	}
 	return out
+}
+
+// A session left without its disconnect, with no webhook call for days
+// (so no sweep), is still ended by the first sweep after, once TTL has
+// run: its marker lasts as long as its session item. Meanwhile it counts
+// neither as live nor in today's minutes.
+func TestSweepAfterQuietDays(t *testing.T) {
+	db := newFakeDB()
+	l := newLedger(db)
+	e := ev("forgotten", t0)
+	e.MaxDuration = 20 * time.Minute
+	must(t)(l.Connect(context.Background(), e))
+	later := t0.Add(3 * 24 * time.Hour)
+	db.ttl(later)
+	u, err := l.Usage(context.Background(), later, true)
+	if err != nil || u != (Usage{}) {
+		t.Errorf("Usage %d days later = %+v, %v; want nothing live or spent", 3, u, err)
+	}
+	sw, err := l.Sweep(context.Background(), later)
+	if err != nil || fmt.Sprint(sw.Ended) != "[1200]" {
+		t.Fatalf("sweep after quiet days: %+v, %v; want one session of 1200 s ended", sw, err)
+	}
+	if s, n := day(t, db, t0); s != 1200 || n != 1 {
+		t.Errorf("its day: %d s, %d sessions; want 1200, 1", s, n)
+	}
+	if st := db.item("session#forgotten", "session")["state"]; st != StateEnded {
+		t.Errorf("session state %q, want ended", st)
+	}
+	// Items go together once their time is up.
+	db.ttl(t0.Add(36 * 24 * time.Hour))
+	if db.markers() != 0 || db.item("session#forgotten", "session") != nil {
+		t.Error("session or marker outlived sessionKeep")
+	}
+}
+
+// A session that ends between Usage's read of today's total and its read
+// of the markers is counted once: not twice (its marker read before the
+// end, the total after) nor not at all (the other way round).
+func TestUsageSessionEndsBetweenReads(t *testing.T) {
+	now := t0
+	for _, tt := range []struct {
+		name         string
+		first, after string // the read that sees the ledger before the end, and the one held until after it
+	}{
+		{"markers read first", "Query", "GetItem"},
+		{"total read first", "GetItem", "Query"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			db := newFakeDB()
+			l := newLedger(db)
+			must(t)(l.Connect(context.Background(), ev("steady", now.Add(-20*time.Minute))))
+			must(t)(l.Connect(context.Background(), ev("ending", now.Add(-10*time.Minute))))
+			var once1, once2 sync.Once
+			ended := make(chan struct{})
+			db.beforeRead = func(op, pk string) {
+				if op == tt.after && pk != "session#ending" {
+					once1.Do(func() { <-ended })
+				}
+			}
+			db.afterRead = func(op, pk string) {
+				if op == tt.first && pk != "session#ending" {
+					once2.Do(func() {
+						must(t)(l.Disconnect(context.Background(), ev("ending", now.Add(-5*time.Minute))))
+						close(ended)
+					})
+				}
+			}
+			u, err := l.Usage(context.Background(), now, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := (Usage{Live: 1, Seconds: 300 + 1200}); u != want {
+				t.Errorf("Usage = %+v, want %+v", u, want)
+			}
+		})
+	}
+}
+
+// With nothing ending, Usage reads twice: two round trips.
+func TestUsageReadsTwice(t *testing.T) {
+	db := newFakeDB()
+	l := newLedger(db)
+	must(t)(l.Connect(context.Background(), ev("s", t0)))
+	if _, err := l.Usage(context.Background(), t0.Add(time.Minute), true); err != nil {
+		t.Fatal(err)
+	}
+	if db.calls["GetItem"] != 2 || db.calls["Query"] != 2 {
+		t.Errorf("%v calls, want 2 GetItem and 2 Query", db.calls)
+	}
+}
+
+// While sessions end between every two readings, Usage gives up after
+// maxReadings, rather than answer a count that may be wrong.
+func TestUsageGivesUpWhileSessionsEnd(t *testing.T) {
+	db := newFakeDB()
+	l := newLedger(db)
+	for i := range maxReadings + 1 {
+		must(t)(l.Connect(context.Background(), ev("s"+strconv.Itoa(i), t0)))
+	}
+	n := 0
+	db.afterRead = func(op, _ string) {
+		if op == "Query" {
+			must(t)(l.Disconnect(context.Background(), ev("s"+strconv.Itoa(n), t0.Add(time.Minute))))
+			n++
+		}
+	}
+	if _, err := l.Usage(context.Background(), t0.Add(2*time.Minute), true); !errors.Is(err, errBusy) {
+		t.Errorf("error %v, want errBusy", err)
+	}
+	if n != maxReadings {
+		t.Errorf("%d readings, want %d", n, maxReadings)
+	}
 }

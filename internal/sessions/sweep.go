@@ -129,23 +129,91 @@ type Usage struct {
 	Seconds int64
 }
 
-// Usage reads the live markers and, withDay, today's total, both at once.
+// maxReadings bounds how many times Usage reads the ledger while
+// sessions keep ending under it.
+const maxReadings = 4
+
+// errBusy is Usage giving up: sessions ended between each of its readings.
+var errBusy = errors.New("sessions kept ending while the ledger was read")
+
+// Usage reads the live markers and, withDay, today's total.
+//
+// The two are separate reads, so a session that ends between them would
+// be counted twice (in the total and by its marker) or not at all. So,
+// withDay, both are read at once, twice, the second pair sent after the
+// first answered. Every session end removes a marker and adds to the
+// total (its seconds today, or its count when it began today; an end
+// that adds neither has no time today to count twice or miss either).
+// When the totals are equal and every marker of the first reading is
+// still there, no session ended between the first pair's reads and the
+// second's, and the second reading is used. Otherwise read again,
+// up to maxReadings, within ctx's deadline. That is two round trips, not
+// one, and twice the reads: the price of never refusing a mint on a
+// session counted twice. Without the day, one Query is exact.
 func (l *Ledger) Usage(ctx context.Context, now time.Time, withDay bool) (Usage, error) {
-	var markers []Marker
-	var ended int64
-	var mErr, dErr error
-	var wg sync.WaitGroup
-	if withDay {
-		wg.Go(func() { ended, dErr = l.dayTotal(ctx, now) })
+	if !withDay {
+		markers, err := l.Markers(ctx)
+		if err != nil {
+			return Usage{}, err
+		}
+		return usageOf(reading{markers: markers}, now, false), nil
 	}
-	markers, mErr = l.Markers(ctx)
-	wg.Wait()
-	if err := errors.Join(mErr, dErr); err != nil {
+	prev, err := l.read(ctx, now)
+	if err != nil {
 		return Usage{}, err
 	}
-	u := Usage{Seconds: ended}
+	for range maxReadings - 1 {
+		cur, err := l.read(ctx, now)
+		if err != nil {
+			return Usage{}, err
+		}
+		if cur.after(prev) {
+			return usageOf(cur, now, true), nil
+		}
+		prev = cur
+	}
+	return Usage{}, errBusy
+}
+
+// reading is one read of today's total and the live markers, at once.
+type reading struct {
+	day     dayTotal
+	markers []Marker
+}
+
+// after reports whether no session ended between prev and r: today's
+// total is the same, and no marker of prev is gone.
+func (r reading) after(prev reading) bool {
+	if r.day != prev.day {
+		return false
+	}
+	ids := make(map[string]bool, len(r.markers))
+	for _, m := range r.markers {
+		ids[m.SessionID] = true
+	}
+	for _, m := range prev.markers {
+		if !ids[m.SessionID] {
+			return false
+		}
+	}
+	return true
+}
+
+func (l *Ledger) read(ctx context.Context, now time.Time) (reading, error) {
+	var r reading
+	var dErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { r.day, dErr = l.dayTotal(ctx, now) })
+	markers, mErr := l.Markers(ctx)
+	wg.Wait()
+	r.markers = markers
+	return r, errors.Join(mErr, dErr)
+}
+
+func usageOf(r reading, now time.Time, withDay bool) Usage {
+	u := Usage{Seconds: r.day.seconds}
 	today := now.UTC().Truncate(24 * time.Hour).Unix()
-	for _, m := range markers {
+	for _, m := range r.markers {
 		if m.MaxEnd > now.Unix() {
 			u.Live++
 		}
@@ -155,18 +223,22 @@ func (l *Ledger) Usage(ctx context.Context, now time.Time, withDay bool) (Usage,
 			u.Seconds += max(0, min(now.Unix(), m.MaxEnd)-max(m.Start, today))
 		}
 	}
-	return u, nil
+	return u
 }
 
-// dayTotal is the seconds of the sessions ended (so far) in now's UTC day.
-func (l *Ledger) dayTotal(ctx context.Context, now time.Time) (int64, error) {
+// dayTotal is today's total item: the seconds and number of the sessions
+// ended (so far) in the UTC day.
+type dayTotal struct{ seconds, sessions int64 }
+
+// dayTotal reads now's UTC day's total.
+func (l *Ledger) dayTotal(ctx context.Context, now time.Time) (dayTotal, error) {
 	out, err := l.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(l.table), Key: key(DayPK(now), dayTotalSK), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return 0, fmt.Errorf("GetItem %s: %w", l.table, err)
+		return dayTotal{}, fmt.Errorf("GetItem %s: %w", l.table, err)
 	}
-	return getN(out.Item, attrSeconds), nil
+	return dayTotal{seconds: getN(out.Item, attrSeconds), sessions: getN(out.Item, attrSessions)}, nil
 }
 
 // Preconnect reads one item that never exists, during init, so that the

@@ -156,6 +156,9 @@ func (h *Handler) Invoke(ctx context.Context, raw []byte) ([]byte, error) {
 			slog.String("avatar_id", out.payload.AvatarID),
 			slog.String("session_id", out.payload.SessionID),
 			slog.Bool("recorded", out.change.Recorded))
+		if out.payload.Clamped != "" {
+			attrs = append(attrs, slog.String("max_session_duration_clamped", out.payload.Clamped))
+		}
 	}
 	if out.change.Ended {
 		attrs = append(attrs, slog.Int64("seconds", out.change.Seconds))

@@ -23,6 +23,7 @@ const hookSecret = "Zq8vT3nR0pLk5sW2yXc7bN4mJ9hG6fD1aE0uIoPq"
 type fakeLedger struct {
 	mu       sync.Mutex
 	events   []string
+	maxDur   time.Duration // the last connect's
 	sweeps   int
 	change   sessions.Change
 	err      error
@@ -31,6 +32,9 @@ type fakeLedger struct {
 }
 
 func (l *fakeLedger) Connect(_ context.Context, e sessions.Event) (sessions.Change, error) {
+	l.mu.Lock()
+	l.maxDur = e.MaxDuration
+	l.mu.Unlock()
 	return l.record("connect " + e.SessionID)
 }
 
@@ -148,6 +152,22 @@ func TestWebhookRecords(t *testing.T) {
 		t.Errorf("record %v", rec)
 	}
 	if !strings.Contains(f.out.String(), `"session_id":"b7f6-11ee"`) || strings.Contains(f.out.String(), hookSecret) {
+		t.Errorf("log %s", f.out)
+	}
+}
+
+// A max_session_duration above a day is recorded as a day, and the log
+// line says what was sent.
+func TestWebhookClampsMaxDuration(t *testing.T) {
+	f := newFixture(config.Webhook{})
+	body := strings.Replace(good, `"max_session_duration":600`, `"max_session_duration":172800`, 1)
+	if a := f.call(t, "POST", map[string]string{"x-webhook-secret": hookSecret}, body); a.Status != 200 {
+		t.Fatalf("%d %s", a.Status, a.Body)
+	}
+	if f.ledger.maxDur != 86400*time.Second {
+		t.Errorf("the ledger got max_session_duration %v, want 24h", f.ledger.maxDur)
+	}
+	if !strings.Contains(f.out.String(), `"max_session_duration_clamped":"172800"`) {
 		t.Errorf("log %s", f.out)
 	}
 }

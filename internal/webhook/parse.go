@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/trulience-token/trulience-token/internal/config"
@@ -38,8 +40,12 @@ type Payload struct {
 	AvatarID   string
 	SessionID  string
 	Timestamp  time.Time
-	// MaxDuration is max_session_duration; 0 when absent.
+	// MaxDuration is max_session_duration, in whole seconds rounded up,
+	// at most MaxDuration seconds; 0 when absent, null or 0.
 	MaxDuration time.Duration
+	// Clamped is the max_session_duration sent when it was above
+	// MaxDuration and so taken as MaxDuration (for the log).
+	Clamped string
 }
 
 func invalid(format string, a ...any) *httpapi.Problem {
@@ -131,6 +137,11 @@ func (p *Payload) field(dec *json.Decoder, name string, now time.Time) *httpapi.
 		}
 		p.SessionID = s
 	case "timestamp":
+		// RFC 3339 only: a time without a zone (or a bare date, or epoch
+		// seconds, whose unit is a guess) names no instant. Reading it as
+		// UTC would, were it ever local time, move seconds between days
+		// and could end a session before it began, silently; a 400 shows
+		// in WebhookRejected (Reason=invalid_request) and the log instead.
 		t, err := time.Parse(time.RFC3339Nano, s)
 		if !isString || err != nil {
 			return invalid("timestamp must be an RFC 3339 time such as 2026-03-14T10:00:00Z")
@@ -140,14 +151,32 @@ func (p *Payload) field(dec *json.Decoder, name string, now time.Time) *httpapi.
 		}
 		p.Timestamp = t
 	case "max_session_duration":
-		if tok == nil { // null: the avatar has no limit
+		// Lenient where a reading is safe, since a refused connect is a
+		// session never counted (the caps fail open) and Trulience's
+		// retries are undocumented: null or 0 is no limit (the ledger
+		// then counts SESSION_MAX_MINUTES at most); above a day is a day
+		// (the ledger never counts a session longer, whatever Trulience
+		// does); a fraction rounds up. A negative number or a non-number
+		// has no safe reading, so it is refused.
+		if tok == nil {
 			return nil
 		}
-		secs, err := n.Int64()
-		if !isNumber || err != nil || secs < 1 || secs > MaxDuration {
-			return invalid("max_session_duration must be a whole number of seconds from 1 to %d", MaxDuration)
+		f, err := 0.0, error(nil)
+		if isNumber {
+			f, err = strconv.ParseFloat(n.String(), 64)
+			if errors.Is(err, strconv.ErrRange) && f > 0 { // beyond float64: above a day
+				err = nil
+			}
 		}
-		p.MaxDuration = time.Duration(secs) * time.Second
+		if !isNumber || err != nil || f < 0 {
+			return invalid("max_session_duration must be a number of seconds, not negative, or null")
+		}
+		switch {
+		case f > MaxDuration:
+			p.MaxDuration, p.Clamped = MaxDuration*time.Second, capped(n.String())
+		case f > 0:
+			p.MaxDuration = time.Duration(math.Ceil(f)) * time.Second
+		}
 	}
 	return nil
 }

@@ -39,6 +39,39 @@ func TestParseAccepts(t *testing.T) {
 	}
 }
 
+// A max_session_duration with a safe reading is read, not refused: a
+// refused connect would leave its session uncounted.
+func TestParseMaxDuration(t *testing.T) {
+	for _, tt := range []struct {
+		sent    string
+		want    time.Duration
+		clamped string
+	}{
+		{`null`, 0, ""},
+		{`0`, 0, ""},
+		{`-0`, 0, ""},
+		{`0.0`, 0, ""},
+		{`1`, time.Second, ""},
+		{`1.5`, 2 * time.Second, ""},
+		{`0.001`, time.Second, ""},
+		{`6e2`, 600 * time.Second, ""},
+		{`86400`, 86400 * time.Second, ""},
+		{`86400.5`, 86400 * time.Second, "86400.5"},
+		{`86401`, 86400 * time.Second, "86401"},
+		{`1e400`, 86400 * time.Second, "1e400"},
+	} {
+		body := strings.Replace(good, `"max_session_duration":600`, `"max_session_duration":`+tt.sent, 1)
+		p, prob := Parse([]byte(body), now)
+		if prob != nil {
+			t.Errorf("%s: %v", tt.sent, prob)
+			continue
+		}
+		if p.MaxDuration != tt.want || p.Clamped != tt.clamped {
+			t.Errorf("%s: MaxDuration %v, Clamped %q; want %v, %q", tt.sent, p.MaxDuration, p.Clamped, tt.want, tt.clamped)
+		}
+	}
+}
+
 func TestParseRefuses(t *testing.T) {
 	with := func(field, value string) string {
 		m := map[string]json.RawMessage{}
@@ -89,10 +122,13 @@ func TestParseRefuses(t *testing.T) {
 		{"timestamp epoch", with("timestamp", `1773482400`), "timestamp"},
 		{"timestamp too old", with("timestamp", `"2026-03-13T09:59:59Z"`), "24 hours"},
 		{"timestamp too new", with("timestamp", `"2026-03-15T10:00:01Z"`), "24 hours"},
-		{"duration 0", with("max_session_duration", `0`), "max_session_duration"},
-		{"duration too long", with("max_session_duration", `86401`), "max_session_duration"},
-		{"duration fraction", with("max_session_duration", `1.5`), "max_session_duration"},
+		{"duration negative", with("max_session_duration", `-1`), "max_session_duration"},
+		{"duration negative fraction", with("max_session_duration", `-0.5`), "max_session_duration"},
+		{"duration huge negative", with("max_session_duration", `-1e400`), "max_session_duration"},
 		{"duration string", with("max_session_duration", `"600"`), "max_session_duration"},
+		{"duration bool", with("max_session_duration", `true`), "max_session_duration"},
+		{"duration object", with("max_session_duration", `{}`), "max_session_duration"},
+		{"timestamp local", with("timestamp", `"2026-03-14 10:00:00Z"`), "timestamp"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

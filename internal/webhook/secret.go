@@ -26,6 +26,13 @@ const (
 	staleRetry     = 30 * time.Second
 	fetchTimeout   = 2 * time.Second
 	refreshTimeout = time.Second
+	// failureHold is how long a failure to read, while no value is held,
+	// answers the calls after it without another GetSecretValue: one read
+	// per container every 5 s at most, however many calls (or forged
+	// calls carrying the header) come, each refused at once instead of
+	// waiting up to fetchTimeout; and a secret fixed or access given back
+	// is seen within 5 s, little beside the 5 minutes a rotation waits.
+	failureHold = 5 * time.Second
 )
 
 // errSecret wraps every failure to get a usable header value.
@@ -42,6 +49,10 @@ type Secret struct {
 	value    string
 	expires  time.Time
 	lastRead time.Time
+	// failure, until failedUntil, is the last read's failure, answered
+	// while no value is held.
+	failure     error
+	failedUntil time.Time
 }
 
 // NewSecret returns the cached value of secret id (a name or ARN).
@@ -68,6 +79,9 @@ func (s *Secret) Value(ctx context.Context) (string, error) {
 	if s.value != "" && now.Before(s.expires) {
 		return s.value, nil
 	}
+	if s.value == "" && s.failure != nil && now.Before(s.failedUntil) {
+		return "", s.failure
+	}
 	timeout := fetchTimeout
 	if s.value != "" {
 		timeout = refreshTimeout
@@ -75,22 +89,32 @@ func (s *Secret) Value(ctx context.Context) (string, error) {
 	v, err := s.fetch(ctx, timeout)
 	switch {
 	case err == nil:
-		s.value, s.lastRead, s.expires = v, now, now.Add(secretTTL)
+		s.value, s.lastRead, s.expires, s.failure = v, now, now.Add(secretTTL), nil
 		return v, nil
 	case s.value == "":
-		return "", err
+		return "", s.hold(ctx, now, err)
 	case secret.Revoked(err):
 		s.log.Error("access to the webhook secret was taken away: the cached value is dropped and every call is refused until a read succeeds", "secret_id", s.id, "error", err.Error())
 		s.value = ""
-		return "", err
+		return "", s.hold(ctx, now, err)
 	case !now.Before(s.lastRead.Add(maxStale)):
 		s.log.Error("the webhook secret cannot be read and the value held is older than an hour: every call is refused until a read succeeds", "secret_id", s.id, "error", err.Error())
 		s.value = ""
-		return "", err
+		return "", s.hold(ctx, now, err)
 	}
 	s.log.Warn("reading the webhook secret failed; using the value read before", "secret_id", s.id, "error", err.Error())
 	s.expires = now.Add(staleRetry)
 	return s.value, nil
+}
+
+// hold keeps err as the answer for failureHold, unless the caller's
+// context ended (a call that gave up, or init's short wait, says nothing
+// of Secrets Manager), and returns it.
+func (s *Secret) hold(ctx context.Context, now time.Time, err error) error {
+	if ctx.Err() == nil {
+		s.failure, s.failedUntil = err, now.Add(failureHold)
+	}
+	return err
 }
 
 func (s *Secret) fetch(ctx context.Context, timeout time.Duration) (string, error) {

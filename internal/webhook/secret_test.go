@@ -92,8 +92,50 @@ func TestSecretRevoked(t *testing.T) {
 		t.Error("a revoked secret still matches")
 	}
 	g.err = nil
+	*clock = clock.Add(failureHold)
 	if ok, _ := s.Matches(context.Background(), hookSecret); !ok {
 		t.Error("no match once access is back")
+	}
+}
+
+// While no value is held, a failure answers the calls of the next
+// failureHold without reading again; after it, a read.
+func TestSecretFailureHeld(t *testing.T) {
+	g := &getter{value: hookSecret, err: &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "no"}}
+	s, clock := newSecret(g, &bytes.Buffer{})
+	for i := range 50 {
+		if _, err := s.Matches(context.Background(), hookSecret); !errors.Is(err, errSecret) {
+			t.Fatalf("call %d: %v, want errSecret", i, err)
+		}
+	}
+	if g.calls != 1 {
+		t.Errorf("%d reads for 50 calls, want 1", g.calls)
+	}
+	*clock = clock.Add(failureHold - time.Millisecond)
+	_, _ = s.Value(context.Background())
+	if g.calls != 1 {
+		t.Errorf("%d reads within failureHold, want 1", g.calls)
+	}
+	g.err = nil
+	*clock = clock.Add(time.Millisecond)
+	if ok, err := s.Matches(context.Background(), hookSecret); !ok || err != nil || g.calls != 2 {
+		t.Errorf("after failureHold: %v, %v after %d reads", ok, err, g.calls)
+	}
+}
+
+// A read cut short by the caller's context is not held: the next call reads.
+func TestSecretCallerGaveUpNotHeld(t *testing.T) {
+	g := &getter{err: context.Canceled}
+	s, _ := newSecret(g, &bytes.Buffer{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.Value(ctx); err == nil {
+		t.Fatal("no error")
+	}
+	g.err = nil
+	g.value = hookSecret
+	if v, err := s.Value(context.Background()); v != hookSecret || err != nil {
+		t.Errorf("after a cancelled read: %q, %v", v, err)
 	}
 }
 

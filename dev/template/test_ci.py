@@ -275,6 +275,18 @@ class WorkflowTest(unittest.TestCase):
         self.assertIn("${{ vars.ALLOWED_AVATAR_IDS }}", text)
         self.assertIn("${{ vars.ALLOWED_ORIGINS }}", text)
 
+    def test_deploy_passes_the_permissions_boundary(self):
+        # The deploy role creates roles only with its boundary: the stack must get it, and a
+        # missing variable must stop the job before sam deploy.
+        workflow = load_yaml(DEPLOY_STACK_WORKFLOW)
+        job = workflow["jobs"]["deploy"]
+        self.assertEqual(job["env"]["PERMISSIONS_BOUNDARY_ARN"], "${{ vars.PERMISSIONS_BOUNDARY_ARN }}")
+        check = job["steps"][0]["run"]
+        self.assertIn("missing+=(PERMISSIONS_BOUNDARY_ARN)", check)
+        deploy = next(s["run"] for s in job["steps"] if "sam deploy" in s.get("run", ""))
+        self.assertIn('"PermissionsBoundaryArn=$PERMISSIONS_BOUNDARY_ARN"', deploy)
+        self.assertIn("PermissionsBoundaryArn", read(MAKEFILE))
+
     def test_deploy_writes_only_the_stack_prefix(self):
         # The role may write only <stack>/* in the SAM CLI bucket.
         scripts = "\n".join(s for _, s in run_scripts(load_yaml(DEPLOY_STACK_WORKFLOW)))

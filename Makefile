@@ -15,6 +15,7 @@ GITHUB_ENVIRONMENT ?= production
 OIDC_PROVIDER_ARN  ?=
 DOMAIN_NAME        ?=
 HOSTED_ZONE_ID     ?=
+EXISTING_SECRET_ARN ?=
 ROLE_STACK_NAME    ?= github-deploy-$(STACK_NAME)
 PY            := $(VENV)/bin/python
 # cfn-lint from the .venv's Python, wherever its script was installed.
@@ -83,7 +84,7 @@ else
 endif
 
 deploy-role: ## Create/update the IAM role GitHub Actions deploys STACK_NAME with (GITHUB_REPO=owner/name; docs/continuous-deployment.md)
-	@[ -n "$(GITHUB_REPO)" ] || { echo "usage: make deploy-role GITHUB_REPO=owner/name [STACK_NAME=...] [GITHUB_ENVIRONMENT=production] [OIDC_PROVIDER_ARN=arn:...] [DOMAIN_NAME=... HOSTED_ZONE_ID=...]" >&2; exit 2; }
+	@[ -n "$(GITHUB_REPO)" ] || { echo "usage: make deploy-role GITHUB_REPO=owner/name [STACK_NAME=...] [GITHUB_ENVIRONMENT=production] [OIDC_PROVIDER_ARN=arn:...] [DOMAIN_NAME=... HOSTED_ZONE_ID=...] [EXISTING_SECRET_ARN=arn:...]" >&2; exit 2; }
 	aws cloudformation deploy \
 		--template-file deploy/github-oidc-role.yaml \
 		--stack-name "$(ROLE_STACK_NAME)" \
@@ -95,9 +96,11 @@ deploy-role: ## Create/update the IAM role GitHub Actions deploys STACK_NAME wit
 			TokenStackName="$(STACK_NAME)" \
 			ExistingOidcProviderArn="$(OIDC_PROVIDER_ARN)" \
 			DomainName="$(DOMAIN_NAME)" \
-			HostedZoneId="$(HOSTED_ZONE_ID)"
+			HostedZoneId="$(HOSTED_ZONE_ID)" \
+			ExistingSecretArn="$(EXISTING_SECRET_ARN)"
+	@# AWS_DEPLOY_ROLE_ARN and PERMISSIONS_BOUNDARY_ARN, the environment's variables.
 	@aws cloudformation describe-stacks --stack-name "$(ROLE_STACK_NAME)" \
-		--query "Stacks[0].Outputs[?OutputKey=='RoleArn'].OutputValue" --output text
+		--query "Stacks[0].Outputs[?OutputKey=='RoleArn' || OutputKey=='PermissionsBoundaryArn'].[OutputKey,OutputValue]" --output text
 
 smoke: ## Smoke-test the deployed stack STACK_NAME (ORIGIN=https://your.site)
 	scripts/smoke-test.sh --stack-name "$(STACK_NAME)" $(if $(ORIGIN),--origin "$(ORIGIN)",)

@@ -10,6 +10,9 @@ resource is scoped to the token stack's name (or is one of a short list of
 shared SAM/API Gateway resources), Resource "*" only for actions that have no
 resource-level permissions, no way to read the API key, and a trust policy
 limited to one repository's environment with the sts.amazonaws.com audience.
+Roles are created or given policies only with the permissions boundary the
+role's stack defines, which the role can neither remove nor edit
+(test_boundary.py checks what the boundary allows).
 
 Run: python3 -m unittest discover -s dev/template -p 'test_ci.py' -v
 Needs only PyYAML (which cfn-lint installs).
@@ -64,7 +67,18 @@ SHARED_RESOURCES = {
     "arn:${AWS::Partition}:route53:::hostedzone/${HostedZoneId}",
     # Route 53 change IDs are random; GetChange only reads a change's status
     "arn:${AWS::Partition}:route53:::change/*",
+    # API Gateway's service-linked role, made on an account's first custom domain
+    "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-service-role/ops.apigateway.amazonaws.com/AWSServiceRoleForAPIGateway",
 }
+# The permissions boundary of the token stack's roles (a policy of the role's
+# own stack, named after the token stack).
+BOUNDARY = "TokenStackRoleBoundary"
+BOUNDARY_REF = {"Ref": BOUNDARY}
+# Creating a role or adding to its permissions: allowed only with the boundary.
+GRANTING_IAM_ACTIONS = {"iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:PutRolePermissionsBoundary"}
+# What would change the boundary policy itself.
+POLICY_EDITING_ACTIONS = {"iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion",
+                          "iam:SetDefaultPolicyVersion"}
 # The only actions allowed on Resource "*": none has resource-level permissions.
 STAR_RESOURCE_ACTIONS = {
     "secretsmanager:GetRandomPassword",
@@ -261,6 +275,18 @@ class WorkflowTest(unittest.TestCase):
         self.assertIn("${{ vars.ALLOWED_AVATAR_IDS }}", text)
         self.assertIn("${{ vars.ALLOWED_ORIGINS }}", text)
 
+    def test_deploy_passes_the_permissions_boundary(self):
+        # The deploy role creates roles only with its boundary: the stack must get it, and a
+        # missing variable must stop the job before sam deploy.
+        workflow = load_yaml(DEPLOY_STACK_WORKFLOW)
+        job = workflow["jobs"]["deploy"]
+        self.assertEqual(job["env"]["PERMISSIONS_BOUNDARY_ARN"], "${{ vars.PERMISSIONS_BOUNDARY_ARN }}")
+        check = job["steps"][0]["run"]
+        self.assertIn("missing+=(PERMISSIONS_BOUNDARY_ARN)", check)
+        deploy = next(s["run"] for s in job["steps"] if "sam deploy" in s.get("run", ""))
+        self.assertIn('"PermissionsBoundaryArn=$PERMISSIONS_BOUNDARY_ARN"', deploy)
+        self.assertIn("PermissionsBoundaryArn", read(MAKEFILE))
+
     def test_deploy_writes_only_the_stack_prefix(self):
         # The role may write only <stack>/* in the SAM CLI bucket.
         scripts = "\n".join(s for _, s in run_scripts(load_yaml(DEPLOY_STACK_WORKFLOW)))
@@ -299,9 +325,12 @@ class DeployRoleTest(unittest.TestCase):
         self.role = roles[0]["Properties"]
 
     def statements(self):
+        """The deploy role's own statements (not the boundary's, which it only sets on other roles)."""
         docs = [p["PolicyDocument"] for p in self.role.get("Policies", [])]
-        docs += [r["Properties"]["PolicyDocument"] for r in self.resources.values()
-                 if r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy")]
+        docs += [r["Properties"]["PolicyDocument"] for name, r in self.resources.items()
+                 if r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy")
+                 and name != BOUNDARY]
+        self.assertNotIn(BOUNDARY_REF, self.role.get("ManagedPolicyArns", []), "the boundary is not the role's policy")
         self.assertTrue(docs, "the role has no permissions policy")
         for doc in docs:
             for st in doc["Statement"]:
@@ -323,7 +352,7 @@ class DeployRoleTest(unittest.TestCase):
     def test_resources_scoped_to_the_stack(self):
         for st in self.statements():
             for resource in as_list(st["Resource"]):
-                if resource == "*":
+                if resource == "*" or resource == BOUNDARY_REF:
                     continue
                 text = sub_string(resource)
                 self.assertIsNotNone(text, f"{st.get('Sid')}: resource {resource} is not a string or !Sub")
@@ -332,7 +361,7 @@ class DeployRoleTest(unittest.TestCase):
 
     def test_star_resource_only_for_unscopable_actions(self):
         for st in self.statements():
-            if "*" in as_list(st["Resource"]):
+            if st["Effect"] == "Allow" and "*" in as_list(st["Resource"]):
                 extra = set(as_list(st["Action"])) - STAR_RESOURCE_ACTIONS
                 self.assertFalse(extra, f"{st.get('Sid')}: Resource \"*\" for {sorted(extra)}")
 
@@ -398,6 +427,63 @@ class DeployRoleTest(unittest.TestCase):
 
     def test_outputs_role_arn(self):
         self.assertEqual(self.template["Outputs"]["RoleArn"]["Value"], {"Fn::GetAtt": ["DeployRole", "Arn"]})
+        self.assertEqual(self.template["Outputs"]["PermissionsBoundaryArn"]["Value"], BOUNDARY_REF)
+
+    def test_roles_get_permissions_only_with_the_boundary(self):
+        """Every grant that creates a role or adds to its permissions names the boundary."""
+        granting = {a.lower() for a in GRANTING_IAM_ACTIONS}
+        found = set()
+        for st in self.statements():
+            if st["Effect"] != "Allow":
+                continue
+            actions = {a.lower() for a in as_list(st["Action"])}
+            if actions & granting:
+                found |= actions & granting
+                self.assertEqual(st.get("Condition", {}).get("StringEquals", {}).get("iam:PermissionsBoundary"),
+                                 BOUNDARY_REF, f"{st.get('Sid')}: {sorted(actions & granting)} without the boundary")
+        self.assertEqual(found, granting)
+
+    def test_boundary_cannot_be_removed_or_replaced(self):
+        denies = [st for st in self.statements() if st["Effect"] == "Deny"]
+        remove = [st for st in denies if "iam:DeleteRolePermissionsBoundary" in as_list(st["Action"])]
+        self.assertTrue(remove and all(st["Resource"] == "*" and "Condition" not in st for st in remove))
+        other = [st for st in denies if {"iam:CreateRole", "iam:PutRolePermissionsBoundary"} <= set(as_list(st["Action"]))]
+        self.assertEqual(len(other), 1)
+        self.assertEqual(other[0]["Resource"], "*")
+        self.assertEqual(other[0]["Condition"], {"StringNotEquals": {"iam:PermissionsBoundary": BOUNDARY_REF}})
+
+    def test_cannot_modify_the_boundary_policy(self):
+        boundary = self.resources[BOUNDARY]
+        self.assertEqual(boundary["Type"], "AWS::IAM::ManagedPolicy")
+        # Its name is not one of the <stack>-* names the role manages.
+        self.assertFalse(sub_string(boundary["Properties"]["ManagedPolicyName"]).startswith(STACK))
+        for st in self.statements():
+            actions = set(as_list(st["Action"]))
+            if st["Effect"] == "Allow":
+                # No policy-editing action at all, and nothing granted on the boundary.
+                self.assertFalse(actions & POLICY_EDITING_ACTIONS, st.get("Sid"))
+                self.assertNotIn(BOUNDARY_REF, as_list(st["Resource"]), st.get("Sid"))
+                self.assertFalse(any(a.startswith("iam:") and "Policy" in a and "Role" not in a for a in actions),
+                                 f"{st.get('Sid')}: {sorted(actions)}")
+        denied = set()
+        for st in self.statements():
+            if st["Effect"] == "Deny" and st["Resource"] == BOUNDARY_REF:
+                denied |= set(as_list(st["Action"]))
+        self.assertLessEqual(POLICY_EDITING_ACTIONS, denied)
+
+    def test_service_linked_role_only_api_gateways_and_only_with_a_domain(self):
+        found = []
+        for st in self.role["Policies"][0]["PolicyDocument"]["Statement"]:
+            if "Fn::If" in st and "iam:CreateServiceLinkedRole" in as_list(st["Fn::If"][1]["Action"]):
+                self.assertEqual(st["Fn::If"][0], "HasDomain")
+                found.append(st["Fn::If"][1])
+            elif "Fn::If" not in st:
+                self.assertNotIn("iam:CreateServiceLinkedRole", as_list(st["Action"]))
+        (st,) = found
+        self.assertEqual(st["Action"], "iam:CreateServiceLinkedRole")
+        self.assertTrue(sub_string(st["Resource"]).endswith(
+            "role/aws-service-role/ops.apigateway.amazonaws.com/AWSServiceRoleForAPIGateway"))
+        self.assertEqual(st["Condition"], {"StringLike": {"iam:AWSServiceName": "ops.apigateway.amazonaws.com"}})
 
 
 if __name__ == "__main__":

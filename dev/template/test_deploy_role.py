@@ -20,7 +20,7 @@ import unittest
 from concurrent.futures import ProcessPoolExecutor
 
 from test_ci import ROLE_TEMPLATE, as_list, load_yaml
-from test_template import ACCOUNT, REGION, ROOT, Stack, transform
+from test_template import ACCOUNT, REGION, ROOT, STACK, Stack, transform
 
 DATA = os.path.join(ROOT, "dev", "template", "testdata")
 
@@ -87,9 +87,10 @@ ALLOWLIST = {
     "secret replicas (no ReplicaRegions)": [
         "secretsmanager:ReplicateSecretToRegions", "secretsmanager:RemoveRegionsFromReplication",
     ],
-    "roles without a permissions boundary": [
-        "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary",
-    ],
+    # Every role the stack creates keeps TokenStackRoleBoundary: the deploy
+    # role is denied removing it (PutRolePermissionsBoundary is granted, for
+    # that boundary only, to put it on roles made before it existed).
+    "a permissions boundary is never removed": ["iam:DeleteRolePermissionsBoundary"],
     # The limits and sessions tables: no replicas, import, Kinesis stream,
     # resource policy or items written by CloudFormation.
     "DynamoDB table features the tables do not use": [
@@ -117,7 +118,7 @@ ALLOWLIST = {
 ALLOWED_FOR = {
     "AWS::Lambda::Function": ["VpcConfig, FileSystemConfigs", "customer managed KMS keys", "Lambda layers, code signing, capacity providers"],
     "AWS::SecretsManager::Secret": ["the secret's value", "secret replicas (no ReplicaRegions)"],
-    "AWS::IAM::Role": ["roles without a permissions boundary"],
+    "AWS::IAM::Role": ["a permissions boundary is never removed"],
     "AWS::DynamoDB::Table": ["DynamoDB table features the tables do not use", "customer managed KMS keys"],
     "AWS::Logs::LogGroup": ["log delivery to Firehose or S3", "customer managed KMS keys"],
     "AWS::ApiGatewayV2::Api": ["API definitions in S3"],
@@ -151,31 +152,92 @@ def combinations():
         yield params
 
 
+# The boundary the pipeline passes as PermissionsBoundaryArn: the policy the
+# role's stack names GitHubDeploy-<stack>-role-boundary.
+BOUNDARY_ARN = f"arn:aws:iam::{ACCOUNT}:policy/GitHubDeploy-{STACK}-role-boundary"
+
+
+def managed_policies():
+    """The AWS managed policies a role of the stack may carry, by ARN."""
+    return load_json("aws-managed-policies.json")["policies"]
+
+
 class _Conditions(Stack):
-    """A Stack that only transforms and evaluates conditions (resolving every
-    property of 864 stacks would take most of the test's time)."""
+    """A Stack that only transforms and evaluates conditions, and resolves
+    only its roles (resolving every property of 864 stacks would take most of
+    the test's time)."""
 
     def __init__(self, **params):  # pylint: disable=super-init-not-called
         self.cfn = transform(params)
         self.params = {n: str(params.get(n, spec.get("Default", ""))) for n, spec in self.cfn["Parameters"].items()}
         self.conditions = {}
-        self.resources = {}
+        self.resources = {n: r for n, r in self.cfn["Resources"].items()
+                          if "Condition" not in r or self._condition(r["Condition"])}
+
+    def types(self):
+        return {r["Type"] for r in self.resources.values()}
+
+    def roles(self):
+        return {n: self.resolve(r)["Properties"] for n, r in self.resources.items() if r["Type"] == "AWS::IAM::Role"}
+
+    def arn(self, node):
+        """The ARN a Ref or Fn::GetAtt ...Arn in a role's policy stands for."""
+        if isinstance(node, str):
+            return node
+        name = node["Ref"] if "Ref" in node else node["Fn::GetAtt"][0]
+        res = self.resolve(self.resources[name])
+        props = res["Properties"]
+        if res["Type"] == "AWS::Logs::LogGroup":
+            return f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{props['LogGroupName']}:*"
+        if res["Type"] == "AWS::SecretsManager::Secret":
+            return f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{props['Name']}-AbCdEf"
+        if res["Type"] == "AWS::DynamoDB::Table":
+            return f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{props['TableName']}"
+        raise AssertionError(f"a role's policy names {name} ({res['Type']}): add its ARN here")
+
+    def role_needs(self):
+        """(role, action, resource ARN or None, condition JSON) for each Allow
+        of each role's inline policies and the AWS managed policies it carries
+        (those by action only: their resources are AWS's wildcards)."""
+        out = []
+        policies = managed_policies()
+        for name, props in self.roles().items():
+            for policy in props.get("Policies", []):
+                for st in policy["PolicyDocument"]["Statement"]:
+                    assert st["Effect"] == "Allow" and "NotAction" not in st and "NotResource" not in st, st
+                    for action in as_list(st["Action"]):
+                        for resource in as_list(st["Resource"]):
+                            out.append((name, action, self.arn(resource), json.dumps(st.get("Condition"))))
+            for arn in props.get("ManagedPolicyArns", []):
+                for st in policies[self.resolve(arn)]["document"]["Statement"]:
+                    for action in as_list(st["Action"]):
+                        out.append((name, action, None, None))
+        return out
 
 
-def resource_types(params):
-    s = _Conditions(**params)
-    return {r["Type"] for r in s.cfn["Resources"].values() if "Condition" not in r or s._condition(r["Condition"])}
+def survey(params):
+    """One combination, deployed as the pipeline does (with the boundary):
+    its resource types, what its roles' policies allow, and their boundaries."""
+    s = _Conditions(PermissionsBoundaryArn=BOUNDARY_ARN, **params)
+    boundaries = {n: p.get("PermissionsBoundary") for n, p in s.roles().items()}
+    return s.types(), s.role_needs(), boundaries
 
 
 @functools.lru_cache(maxsize=None)
-def all_types():
-    """Every resource type some combination of the features creates."""
+def all_surveys():
+    """survey() of every combination of the features (test_boundary.py reads it too)."""
     combos = list(combinations())
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        found = set()
-        for types in pool.map(resource_types, combos, chunksize=8):
-            found |= types
-    return frozenset(found), len(combos)
+        return list(zip(combos, pool.map(survey, combos, chunksize=8)))
+
+
+def all_types():
+    """Every resource type some combination of the features creates."""
+    surveys = all_surveys()
+    found = set()
+    for _, (types, _, _) in surveys:
+        found |= types
+    return frozenset(found), len(surveys)
 
 
 def handler_actions(types):

@@ -56,8 +56,8 @@ func (p *Peers) WebhookEnv(n Network) map[string]string {
 func (p *Peers) SessionCapsEnv(n Network) map[string]string {
 	env := p.Env(n)
 	env["SESSIONS_TABLE"] = SessionsTable
-	env["MAX_LIVE_SESSIONS"] = "1000000"
-	env["DAILY_SESSION_MINUTES"] = "100000000"
+	env["MAX_LIVE_SESSIONS"] = "999999" // the most config allows
+	env["DAILY_SESSION_MINUTES"] = "99999999"
 	env["AWS_ENDPOINT_URL_DYNAMODB"] = n.DynamoDBURL
 	return env
 }

@@ -57,7 +57,14 @@ func (g *Guard) Check(request context.Context, _ httpapi.Visitor) httpapi.Verdic
 	now := g.now()
 	ctx, cancel := context.WithTimeout(request, g.timeout)
 	defer cancel()
-	u, err := g.ledger.Usage(ctx, now, g.caps.DailyMinutes > 0)
+	withDay := g.caps.DailyMinutes > 0
+	// One round trip, beside the other guards'. A glance that would refuse
+	// on the daily budget is read again until it settles (Usage): a session
+	// ending during the glance could have been counted twice.
+	u, err := g.ledger.Glance(ctx, now, withDay)
+	if err == nil && withDay && u.Seconds >= g.caps.DailyMinutes*60 {
+		u, err = g.ledger.Usage(ctx, now, true)
+	}
 	if err != nil {
 		why := err.Error()
 		if ctx.Err() != nil {

@@ -52,22 +52,18 @@ type notes struct {
 // "LimitsUnavailable", never a value from the request) in the request's
 // metrics record. Without a meter it does nothing.
 func Note(ctx context.Context, name string) {
-	n, ok := ctx.Value(notesKey{}).(*notes)
-	if !ok {
-		return
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.counts == nil {
-		n.counts = map[string]int{}
-	}
-	n.counts[name]++
+	note(ctx, func(counts map[string]int) { counts[name]++ })
 }
 
 // NoteOnce sets the metric name to 1 in the request's metrics record
 // unless it is noted already: for a fact about the request, such as
 // "LimitsUnavailable", that several guards may each find.
 func NoteOnce(ctx context.Context, name string) {
+	note(ctx, func(counts map[string]int) { counts[name] = max(counts[name], 1) })
+}
+
+// note applies change to the request's counts, under their lock.
+func note(ctx context.Context, change func(map[string]int)) {
 	n, ok := ctx.Value(notesKey{}).(*notes)
 	if !ok {
 		return
@@ -77,9 +73,7 @@ func NoteOnce(ctx context.Context, name string) {
 	if n.counts == nil {
 		n.counts = map[string]int{}
 	}
-	if n.counts[name] == 0 {
-		n.counts[name] = 1
-	}
+	change(n.counts)
 }
 
 // withNotes gives ctx a place for Note when h has a meter.

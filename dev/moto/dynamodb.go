@@ -24,25 +24,7 @@ func DynamoDB(endpoint string) *dynamodb.Client {
 // string partition key "pk", on-demand, TTL on "expires_at"), unless it
 // exists already.
 func CreateLimitsTable(ctx context.Context, endpoint, name string) error {
-	c := DynamoDB(endpoint)
-	_, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String(name),
-		BillingMode:          types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
-	})
-	var exists *types.ResourceInUseException
-	if errors.As(err, &exists) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	_, err = c.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
-		TableName:               aws.String(name),
-		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String("expires_at"), Enabled: aws.Bool(true)},
-	})
-	return err
+	return createTable(ctx, endpoint, name, "pk")
 }
 
 // Items is every item of table (a Scan).
@@ -58,19 +40,23 @@ func Items(ctx context.Context, endpoint, table string) ([]map[string]types.Attr
 // does (string keys "pk" and "sk", on-demand, TTL on "expires_at"), unless
 // it exists already.
 func CreateSessionsTable(ctx context.Context, endpoint, name string) error {
+	return createTable(ctx, endpoint, name, "pk", "sk")
+}
+
+// createTable creates an on-demand table with string keys (the hash key,
+// then the range key when given) and TTL on "expires_at", unless it exists.
+func createTable(ctx context.Context, endpoint, name string, keys ...string) error {
+	in := &dynamodb.CreateTableInput{TableName: aws.String(name), BillingMode: types.BillingModePayPerRequest}
+	for i, k := range keys {
+		kind := types.KeyTypeHash
+		if i > 0 {
+			kind = types.KeyTypeRange
+		}
+		in.AttributeDefinitions = append(in.AttributeDefinitions, types.AttributeDefinition{AttributeName: aws.String(k), AttributeType: types.ScalarAttributeTypeS})
+		in.KeySchema = append(in.KeySchema, types.KeySchemaElement{AttributeName: aws.String(k), KeyType: kind})
+	}
 	c := DynamoDB(endpoint)
-	_, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:   aws.String(name),
-		BillingMode: types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String("sk"), AttributeType: types.ScalarAttributeTypeS},
-		},
-		KeySchema: []types.KeySchemaElement{
-			{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash},
-			{AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange},
-		},
-	})
+	_, err := c.CreateTable(ctx, in)
 	var exists *types.ResourceInUseException
 	if errors.As(err, &exists) {
 		return nil
